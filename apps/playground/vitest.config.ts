@@ -1,0 +1,3 @@
+import { createTestConfig } from "../../vitest.base";
+
+export default createTestConfig();

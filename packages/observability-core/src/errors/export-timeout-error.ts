@@ -1,0 +1,39 @@
+import { hasMarker, mark, markerFor, ObservabilityError } from "./observability-error";
+
+const marker = markerFor("ExportTimeoutError");
+
+export interface ExportTimeoutErrorOptions {
+  vendor: string;
+  method?: string;
+  url?: string;
+  timeoutMs: number;
+  message?: string;
+  cause?: unknown;
+}
+
+/** A request or a flush did not finish within its deadline. */
+export class ExportTimeoutError extends ObservabilityError {
+  readonly vendor: string;
+  readonly method: string | undefined;
+  readonly url: string | undefined;
+  readonly timeoutMs: number;
+  readonly isRetryable = true;
+
+  constructor(options: ExportTimeoutErrorOptions) {
+    const target = options.method && options.url ? ` ${options.method} ${options.url}` : "";
+    super({
+      message: options.message ?? `${options.vendor}:${target} timed out after ${options.timeoutMs} ms`,
+      cause: options.cause,
+    });
+    this.name = "ExportTimeoutError";
+    mark(this, marker);
+    this.vendor = options.vendor;
+    this.method = options.method;
+    this.url = options.url;
+    this.timeoutMs = options.timeoutMs;
+  }
+
+  static override isInstance(error: unknown): error is ExportTimeoutError {
+    return hasMarker(error, marker);
+  }
+}

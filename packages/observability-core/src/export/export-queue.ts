@@ -1,0 +1,275 @@
+import type { LLMRunRecord } from "../capture/llm-run-record";
+import { ObservabilityError } from "../errors/observability-error";
+import type { Exporter } from "./exporter";
+
+export interface ExportQueueOptions {
+  maxBatchSize: number;
+  maxBatchBytes: number;
+  maxQueueSize: number;
+  flushIntervalMs: number;
+  maxRetries: number;
+  onError: (error: unknown) => void;
+}
+
+/** Counters of one exporter's queue. */
+export interface ExporterStats {
+  exported: number;
+  failed: number;
+  retried: number;
+  dropped: { queueFull: number; oversize: number };
+  pending: number;
+}
+
+interface QueueItem {
+  record: LLMRunRecord;
+  attempts: number;
+  bytes: number;
+}
+
+const MAX_PAUSE_MS = 30_000;
+
+/**
+ * One exporter's buffer: batches by count and bytes, sends every `flushIntervalMs` or when a batch
+ * is full, keeps at most `maxQueueSize` records (dropping the oldest), and limits requests in flight.
+ * All timers are unref'd so they never keep the process alive.
+ */
+export class ExportQueue {
+  readonly exporter: Exporter;
+  private readonly options: ExportQueueOptions;
+  private readonly concurrency: number;
+  private readonly batchSize: number;
+  private items: QueueItem[] = [];
+  private head = 0;
+  private inFlight = 0;
+  private inFlightRecords = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private kickScheduled = false;
+  private draining = 0;
+  private pausedUntil = 0;
+  private consecutiveFailures = 0;
+  private closed = false;
+  private readonly abortController = new AbortController();
+  private idleWaiters: Array<() => void> = [];
+  readonly stats: ExporterStats = {
+    exported: 0,
+    failed: 0,
+    retried: 0,
+    dropped: { queueFull: 0, oversize: 0 },
+    pending: 0,
+  };
+
+  constructor(exporter: Exporter, options: ExportQueueOptions) {
+    this.exporter = exporter;
+    this.options = options;
+    this.concurrency = Math.max(1, exporter.concurrency ?? 2);
+    this.batchSize = Math.max(1, Math.min(options.maxBatchSize, exporter.maxBatchSize));
+  }
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  /** Adds a record; never blocks and never throws. */
+  enqueue(record: LLMRunRecord): void {
+    if (this.closed) {
+      this.stats.dropped.queueFull++;
+      return;
+    }
+    if (this.size >= this.options.maxQueueSize) {
+      this.head++;
+      this.stats.dropped.queueFull++;
+      this.compact();
+    }
+    this.items.push({ record, attempts: 0, bytes: -1 });
+    this.updatePending();
+    if (this.size >= this.batchSize) this.scheduleKick();
+    else this.ensureTimer();
+  }
+
+  /** Sends everything now; resolves `true` once nothing is queued or in flight, `false` at the deadline. */
+  async drain(deadline: number): Promise<boolean> {
+    if (this.size === 0 && this.inFlight === 0) return true;
+    this.draining++;
+    try {
+      this.kick();
+      return await new Promise<boolean>((resolve) => {
+        const remaining = deadline - Date.now();
+        const timer = setTimeout(
+          () => {
+            this.idleWaiters = this.idleWaiters.filter((waiter) => waiter !== onIdle);
+            resolve(false);
+          },
+          Math.max(0, remaining),
+        );
+        timer.unref?.();
+        const onIdle = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        this.idleWaiters.push(onIdle);
+      });
+    } finally {
+      this.draining--;
+    }
+  }
+
+  /** Stops timers and aborts whatever is still in flight. */
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.abortController.abort();
+  }
+
+  private ensureTimer(): void {
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.kick();
+    }, this.options.flushIntervalMs);
+    this.timer.unref?.();
+  }
+
+  private scheduleKick(): void {
+    if (this.kickScheduled) return;
+    this.kickScheduled = true;
+    queueMicrotask(() => {
+      this.kickScheduled = false;
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    const now = Date.now();
+    if (this.pausedUntil > now) {
+      this.ensureTimerAt(this.pausedUntil - now);
+      return;
+    }
+    while (this.inFlight < this.concurrency && this.size > 0) {
+      const batch = this.takeBatch();
+      if (batch.length === 0) break;
+      void this.send(batch);
+    }
+    if (this.size > 0 && this.inFlight >= this.concurrency) return;
+    if (this.size > 0) this.ensureTimer();
+    this.notifyIfIdle();
+  }
+
+  private ensureTimerAt(delayMs: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.kick();
+    }, delayMs);
+    this.timer.unref?.();
+  }
+
+  private takeBatch(): QueueItem[] {
+    const batch: QueueItem[] = [];
+    let bytes = 0;
+    while (this.size > 0 && batch.length < this.batchSize) {
+      const item = this.items[this.head]!;
+      if (item.bytes < 0) item.bytes = measure(item.record);
+      if (item.bytes > this.options.maxBatchBytes) {
+        this.head++;
+        this.stats.dropped.oversize++;
+        this.options.onError(
+          new ObservabilityError({
+            message: `${this.exporter.name}: dropped record ${item.record.recordId}: ${item.bytes} bytes exceed maxBatchBytes (${this.options.maxBatchBytes}).`,
+          }),
+        );
+        continue;
+      }
+      if (batch.length > 0 && bytes + item.bytes > this.options.maxBatchBytes) break;
+      bytes += item.bytes;
+      batch.push(item);
+      this.head++;
+    }
+    this.compact();
+    this.inFlightRecords += batch.length;
+    this.updatePending();
+    return batch;
+  }
+
+  private async send(batch: QueueItem[]): Promise<void> {
+    this.inFlight++;
+    const retry: QueueItem[] = [];
+    try {
+      let failures: NonNullable<Awaited<ReturnType<Exporter["export"]>>["failed"]> = [];
+      try {
+        const result = await this.exporter.export(
+          batch.map((item) => item.record),
+          this.abortController.signal,
+        );
+        failures = Array.isArray(result?.failed) ? result.failed : [];
+        this.consecutiveFailures = 0;
+      } catch (error) {
+        this.stats.failed += batch.length;
+        this.options.onError(error);
+        this.pause();
+        return;
+      }
+      const failedById = new Map(failures.map((failure) => [failure.recordId, failure]));
+      for (const item of batch) {
+        const failure = failedById.get(item.record.recordId);
+        if (!failure) {
+          this.stats.exported++;
+          continue;
+        }
+        if (failure.retryable && item.attempts < this.options.maxRetries && !this.closed) {
+          item.attempts++;
+          this.stats.retried++;
+          retry.push(item);
+        } else {
+          this.stats.failed++;
+          this.options.onError(failure.error);
+        }
+      }
+    } finally {
+      this.inFlight--;
+      this.inFlightRecords -= batch.length;
+      if (retry.length > 0) {
+        this.items.splice(this.head, 0, ...retry);
+        this.pause();
+      }
+      this.updatePending();
+      if (this.draining > 0 || this.size >= this.batchSize) this.kick();
+      else if (this.size > 0) this.ensureTimer();
+      this.notifyIfIdle();
+    }
+  }
+
+  /** After a failure, wait before the next batch (exponential, capped), so an outage is not hammered. */
+  private pause(): void {
+    this.consecutiveFailures++;
+    const delay = Math.min(MAX_PAUSE_MS, 250 * 2 ** Math.min(this.consecutiveFailures - 1, 10));
+    this.pausedUntil = Date.now() + delay * (0.5 + Math.random() * 0.5);
+  }
+
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  private updatePending(): void {
+    this.stats.pending = this.size + this.inFlightRecords;
+  }
+
+  private notifyIfIdle(): void {
+    if (this.size === 0 && this.inFlight === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const waiter of waiters) waiter();
+    }
+  }
+}
+
+function measure(record: LLMRunRecord): number {
+  try {
+    return JSON.stringify(record).length;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}

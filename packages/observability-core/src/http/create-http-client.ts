@@ -1,0 +1,192 @@
+import ky, { HTTPError, type KyInstance, TimeoutError } from "ky";
+import { ExportTimeoutError } from "../errors/export-timeout-error";
+import { isRetryableStatus, VendorApiError } from "../errors/vendor-api-error";
+import { VERSION } from "../version";
+
+/** Options of the one HTTP client every exporter uses. */
+export interface HttpClientOptions {
+  /** Vendor name, used in errors and in the user agent. */
+  vendor: string;
+  /** Base URL every relative path is resolved against. */
+  baseUrl: string;
+  /** Per-attempt timeout. @default 10000 */
+  timeoutMs?: number;
+  /** Retries after the first attempt (network errors, 408, 425, 429, 5xx only). @default 3 */
+  maxRetries?: number;
+  /** Headers sent with every request (credentials go here; they are never logged). */
+  headers?: Record<string, string>;
+  /** Custom fetch, e.g. for tests or proxies. @default globalThis.fetch */
+  fetch?: typeof globalThis.fetch;
+  /** Called before each retry, for the retry counters. */
+  onRetry?: (info: { attempt: number; error: unknown }) => void;
+  /** Longest `Retry-After` honoured; a longer one fails the request. @default 60000 */
+  maxRetryAfterMs?: number;
+  /** Upper bound of one backoff delay. @default 30000 */
+  backoffLimitMs?: number;
+  /** The package that sends, for the user agent (`name/version`). */
+  userAgent?: string;
+}
+
+export interface HttpRequest {
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  /** A path relative to `baseUrl` (no leading slash needed) or an absolute URL. */
+  path: string;
+  json?: unknown;
+  headers?: Record<string, string>;
+  searchParams?: Record<string, string | number | boolean>;
+  signal?: AbortSignal;
+  /** Retry this request on retryable failures. @default true */
+  retry?: boolean;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  /** The raw body text. */
+  text: string;
+  /** The body parsed as JSON, or `undefined` when it is empty or not JSON. */
+  body: unknown;
+}
+
+export interface HttpClient {
+  readonly vendor: string;
+  readonly baseUrl: string;
+  request(request: HttpRequest): Promise<HttpResponse>;
+}
+
+const RETRY_STATUS_CODES = [408, 425, 429, ...Array.from({ length: 100 }, (_, index) => 500 + index)];
+
+/**
+ * Creates the HTTP client for one vendor: ky with timeouts, retries with exponential backoff and
+ * jitter, `Retry-After`, and a user agent. Every failure becomes a `VendorApiError` or
+ * `ExportTimeoutError` whose message holds method, URL and status — never a header value.
+ */
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const baseUrl = options.baseUrl.replace(/\/+$/, "");
+  const instance: KyInstance = ky.create({
+    timeout: timeoutMs,
+    throwHttpErrors: true,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    headers: {
+      "user-agent": `${options.userAgent ?? "langchain-observability"} langchain-observability-core/${VERSION}`,
+      ...options.headers,
+    },
+    retry: {
+      limit: options.maxRetries ?? 3,
+      methods: ["get", "post", "put", "patch", "delete"],
+      statusCodes: RETRY_STATUS_CODES,
+      afterStatusCodes: [425, 429, 503],
+      maxRetryAfter: options.maxRetryAfterMs ?? 60_000,
+      backoffLimit: options.backoffLimitMs ?? 30_000,
+      retryOnTimeout: true,
+      jitter: (delay) => delay * (0.5 + Math.random() * 0.5),
+    },
+    hooks: {
+      beforeRetry: [
+        ({ error, retryCount }) => {
+          options.onRetry?.({ attempt: retryCount, error });
+        },
+      ],
+    },
+  });
+
+  return {
+    vendor: options.vendor,
+    baseUrl,
+    async request(request) {
+      const url = /^https?:\/\//.test(request.path)
+        ? request.path
+        : `${baseUrl}/${request.path.replace(/^\/+/, "")}`;
+      const displayUrl = url.split("?")[0] ?? url;
+      try {
+        const response = await instance(url, {
+          method: request.method,
+          ...(request.json === undefined ? {} : { json: request.json }),
+          ...(request.headers ? { headers: request.headers } : {}),
+          ...(request.searchParams ? { searchParams: request.searchParams } : {}),
+          ...(request.signal ? { signal: request.signal } : {}),
+          ...(request.retry === false ? { retry: 0 } : {}),
+        });
+        const text = await response.text();
+        return { status: response.status, headers: response.headers, text, body: parseJson(text) };
+      } catch (error) {
+        throw await toVendorError(error, {
+          vendor: options.vendor,
+          method: request.method,
+          url: displayUrl,
+          timeoutMs,
+          signal: request.signal,
+        });
+      }
+    },
+  };
+}
+
+/** Parses JSON without throwing: an unparseable body is `undefined`. */
+export function parseJson(text: string): unknown {
+  if (text === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+async function toVendorError(
+  error: unknown,
+  context: {
+    vendor: string;
+    method: string;
+    url: string;
+    timeoutMs: number;
+    signal: AbortSignal | undefined;
+  },
+): Promise<Error> {
+  const { vendor, method, url } = context;
+  if (error instanceof HTTPError) {
+    let responseBody: string | undefined;
+    try {
+      responseBody = await error.response.text();
+    } catch {
+      responseBody = undefined;
+    }
+    return new VendorApiError({
+      vendor,
+      method,
+      url,
+      status: error.response.status,
+      responseBody,
+      isRetryable: isRetryableStatus(error.response.status),
+      cause: error,
+    });
+  }
+  if (error instanceof TimeoutError) {
+    return new ExportTimeoutError({ vendor, method, url, timeoutMs: context.timeoutMs, cause: error });
+  }
+  if (context.signal?.aborted) {
+    return new ExportTimeoutError({
+      vendor,
+      method,
+      url,
+      timeoutMs: context.timeoutMs,
+      message: `${vendor}: ${method} ${url} was aborted (export deadline or shutdown)`,
+      cause: error,
+    });
+  }
+  const reason = error instanceof Error ? describeNetworkError(error) : String(error);
+  return new VendorApiError({
+    vendor,
+    method,
+    url,
+    isRetryable: true,
+    message: `${vendor}: ${method} ${url} failed: ${reason}`,
+    cause: error,
+  });
+}
+
+function describeNetworkError(error: Error): string {
+  const cause = error.cause as { code?: string; message?: string } | undefined;
+  if (cause?.code) return `${error.message} (${cause.code})`;
+  return cause?.message ? `${error.message} (${cause.message})` : error.message;
+}

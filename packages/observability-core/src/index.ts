@@ -1,0 +1,56 @@
+export type {
+  ChatMessage,
+  ChatRole,
+  ContentPart,
+  LLMRunRecord,
+  OutputCandidate,
+  RecordModel,
+  RecordOutput,
+  RecordTiming,
+  RecordUsage,
+  ToolCall,
+} from "./capture/llm-run-record";
+export { isSampled } from "./capture/sample-by-trace";
+export { TRUNCATION_MARKER, toJsonSafe, truncateText } from "./capture/to-json-safe";
+export {
+  isLoopbackUrl,
+  loadNumber,
+  loadString,
+  loadUrl,
+  type NumberSettingSource,
+  readEnv,
+  requireString,
+  type SettingSource,
+  type UrlSettingSource,
+} from "./config/load-setting";
+export {
+  ConfigurationError,
+  type ConfigurationErrorOptions,
+  ExportTimeoutError,
+  type ExportTimeoutErrorOptions,
+  isRetryableStatus,
+  ObservabilityError,
+  type ObservabilityErrorOptions,
+  VendorApiError,
+  type VendorApiErrorOptions,
+} from "./errors/index";
+export type { ExporterStats } from "./export/export-queue";
+export type { Exporter, ExporterContext, ExportResult } from "./export/exporter";
+export {
+  createHttpClient,
+  type HttpClient,
+  type HttpClientOptions,
+  type HttpRequest,
+  type HttpResponse,
+  parseJson,
+} from "./http/create-http-client";
+export {
+  type DroppedStats,
+  describeError,
+  type ExportStats,
+  type FlushResult,
+  ObservabilityCallbackHandler,
+  type ObservabilityCallbackHandlerOptions,
+} from "./observability-callback-handler";
+export type { CommonHandlerOptions, ExporterHttpOptions } from "./observability-handler-options";
+export { VERSION } from "./version";

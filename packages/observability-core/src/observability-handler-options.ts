@@ -1,0 +1,57 @@
+import type { BaseCallbackHandlerInput } from "@langchain/core/callbacks/base";
+import type { LLMRunRecord } from "./capture/llm-run-record";
+
+/** Options every handler of this project accepts (the vendor handlers too). */
+export interface CommonHandlerOptions extends BaseCallbackHandlerInput {
+  /** Default user id of every record; a run's `user_id`/`userId` metadata overrides it. */
+  userId?: string;
+  /** Default session id; a run's `session_id`/`sessionId`/`thread_id` metadata overrides it. */
+  sessionId?: string;
+  /** Tags added to every record (before the run's own tags). @default [] */
+  tags?: string[];
+  /** Metadata added to every record (the run's own metadata wins on equal keys). @default {} */
+  metadata?: Record<string, unknown>;
+  /**
+   * Called with each whole record before export; return a (rewritten) record, or `null` to drop it.
+   * A mask that throws drops the record (fail closed) and reports the error.
+   */
+  mask?: (record: LLMRunRecord) => LLMRunRecord | null;
+  /** Fraction of traces kept, 0..1, decided by trace id so a trace is kept or dropped whole. @default 1 */
+  sampleRate?: number;
+  /** Most records in one batch (also capped by each exporter's own limit). @default 100 */
+  maxBatchSize?: number;
+  /** Most serialized bytes in one batch; a single larger record is dropped as oversize. @default 5000000 */
+  maxBatchBytes?: number;
+  /** How often queued records are sent. @default 1000 */
+  flushIntervalMs?: number;
+  /** Records each exporter may hold; beyond it the oldest are dropped and counted. @default 10000 */
+  maxQueueSize?: number;
+  /** Per-request timeout. @default 10000 */
+  timeoutMs?: number;
+  /** Retries of a failed request (network errors, 408, 425, 429, 5xx only). @default 3 */
+  maxRetries?: number;
+  /** Receives every background failure. @default one `console.warn` per distinct error */
+  onError?: (error: unknown) => void;
+  /** Custom fetch passed to the HTTP client (tests, proxies). @default globalThis.fetch */
+  fetch?: typeof globalThis.fetch;
+  /** Send prompt and response text; false sends neither (metadata, usage and timing still go). @default true */
+  captureContent?: boolean;
+  /** Longest text kept in one field; longer text is cut and ends with `…[truncated]`. @default 100000 */
+  maxFieldChars?: number;
+  /** Most runs tracked at once; beyond it the oldest become `cancelled` records. @default 10000 */
+  maxInFlightRuns?: number;
+  /** A run not ended after this long becomes a `cancelled` record. @default 600000 */
+  runTtlMs?: number;
+  /** Default deadline of `flush()` and `shutdown()`. @default 10000 */
+  flushTimeoutMs?: number;
+}
+
+/** The settings of `CommonHandlerOptions` that configure an exporter's HTTP client. */
+export interface ExporterHttpOptions {
+  /** Per-request timeout. @default 10000 */
+  timeoutMs?: number;
+  /** Retries of a failed request (network errors, 408, 425, 429, 5xx only). @default 3 */
+  maxRetries?: number;
+  /** Custom fetch passed to the HTTP client. @default globalThis.fetch */
+  fetch?: typeof globalThis.fetch;
+}

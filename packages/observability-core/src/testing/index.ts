@@ -1,0 +1,9 @@
+export {
+  type FakeChatResponse,
+  FakeDetailedChatModel,
+  type FakeDetailedChatModelFields,
+  FakeDetailedLLM,
+  type FakeDetailedLLMFields,
+} from "./fake-models";
+export { createMemoryExporter, type MemoryExporter, type MemoryExporterOptions } from "./memory-exporter";
+export { type MockServer, type StartMockServerOptions, startMockServer } from "./start-mock-server";

@@ -1,0 +1,6 @@
+import { defineConfig } from "tsup";
+import { createPackageBuild } from "../../tsup.base";
+
+export default defineConfig(
+  createPackageBuild(process.cwd(), { index: "src/index.ts", testing: "src/testing/index.ts" }),
+);

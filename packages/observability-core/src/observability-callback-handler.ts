@@ -357,16 +357,9 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
     });
   }
 
-  override handleChainStart(
-    _chain: Serialized,
-    _inputs: unknown,
-    runId: string,
-    _runType?: string,
-    _tags?: string[],
-    _metadata?: Record<string, unknown>,
-    _runName?: string,
-    parentRunId?: string,
-  ): void {
+  // LangChain's manager passes the parent run id fourth (as BaseTracer reads it), whatever the
+  // base class declares there.
+  override handleChainStart(_chain: Serialized, _inputs: unknown, runId: string, parentRunId?: string): void {
     this.trackParent(runId, parentRunId);
   }
 

@@ -1,6 +1,6 @@
 import type { ChatMessage, LLMRunRecord, OutputCandidate, RecordOutput, RecordUsage } from "./llm-run-record";
 import { contentText, normalizeMessage } from "./normalize-message";
-import { toJsonSafe, truncateText } from "./to-json-safe";
+import { type SizeCounter, toJsonSafe, truncateText } from "./to-json-safe";
 
 /** What the handler remembers of a run between its start and its end. */
 export interface RunState {
@@ -65,6 +65,12 @@ export interface RecordEnding {
   cached?: boolean;
 }
 
+/**
+ * Estimated serialized size of each record built here, measured while building so the queue
+ * never serializes a record just to weigh it. A record a mask replaced has no entry.
+ */
+export const recordSizeHints = new WeakMap<LLMRunRecord, number>();
+
 /** Builds one record per prompt of a finished, failed or evicted run. */
 export function buildRecords(
   state: RunState,
@@ -94,10 +100,11 @@ function buildRecord(
   const generations = (ending.result?.generations?.[index] ?? []) as GenerationLike[];
   const llmOutput = (ending.result?.llmOutput ?? undefined) as Record<string, unknown> | undefined;
   const runMetadata = state.runMetadata ?? {};
-  const params = (toJsonSafe(state.invocationParams ?? {}, maxChars) ?? {}) as Record<string, unknown>;
+  const size: SizeCounter = { chars: 700 };
+  const params = (toJsonSafe(state.invocationParams ?? {}, maxChars, size) ?? {}) as Record<string, unknown>;
 
   const { messages, prompt } = readInput(state, index, maxChars);
-  const output = readOutput(generations, maxChars);
+  const output = readOutput(generations, maxChars, size);
   const firstMessage = generations[0]?.message;
   const responseMetadata = firstMessage?.response_metadata ?? {};
 
@@ -138,8 +145,10 @@ function buildRecord(
     status: ending.status,
     cached: ending.cached === true,
     tags: mergeTags(defaults.tags, state.runTags),
-    metadata: (toJsonSafe(metadata, maxChars) ?? {}) as Record<string, unknown>,
+    metadata: (toJsonSafe(metadata, maxChars, size) ?? {}) as Record<string, unknown>,
   };
+  size.chars += prompt.length + (messages ? messagesSize(messages) : 0) + state.serializedId.length * 16;
+  for (const tag of record.tags) size.chars += tag.length + 3;
   if (state.parentRunId) record.parentRunId = state.parentRunId;
   if (provider) record.model.provider = provider;
   if (modelName) record.model.name = modelName;
@@ -154,6 +163,7 @@ function buildRecord(
     firstString(runMetadata.session_id, runMetadata.sessionId, runMetadata.thread_id) ?? defaults.sessionId;
   if (userId) record.userId = userId;
   if (sessionId) record.sessionId = sessionId;
+  recordSizeHints.set(record, size.chars);
   return record;
 }
 
@@ -179,15 +189,15 @@ function readInput(
   return { prompt, messages };
 }
 
-function readOutput(generations: GenerationLike[], maxChars: number): RecordOutput {
+function readOutput(generations: GenerationLike[], maxChars: number, size: SizeCounter): RecordOutput {
   if (generations.length === 0) return { text: "" };
-  const candidates = generations.map((generation) => readCandidate(generation, maxChars));
+  const candidates = generations.map((generation) => readCandidate(generation, maxChars, size));
   const output: RecordOutput = { ...candidates[0]! };
   if (candidates.length > 1) output.candidates = candidates;
   return output;
 }
 
-function readCandidate(generation: GenerationLike, maxChars: number): OutputCandidate {
+function readCandidate(generation: GenerationLike, maxChars: number, size: SizeCounter): OutputCandidate {
   const message = generation.message;
   const text =
     typeof generation.text === "string" && generation.text !== ""
@@ -196,7 +206,11 @@ function readCandidate(generation: GenerationLike, maxChars: number): OutputCand
         ? contentText(message.content, maxChars).text
         : "";
   const candidate: OutputCandidate = { text };
-  if (message && typeof message === "object") candidate.message = normalizeMessage(message, maxChars);
+  size.chars += text.length + 40;
+  if (message && typeof message === "object") {
+    candidate.message = normalizeMessage(message, maxChars);
+    size.chars += messagesSize([candidate.message]);
+  }
   const info = generation.generationInfo ?? {};
   const responseMetadata = message?.response_metadata ?? {};
   const finishReason = firstString(
@@ -207,8 +221,27 @@ function readCandidate(generation: GenerationLike, maxChars: number): OutputCand
   );
   if (finishReason) candidate.finishReason = finishReason;
   const logprobs = info.logprobs ?? responseMetadata.logprobs;
-  if (logprobs !== undefined && logprobs !== null) candidate.logprobs = toJsonSafe(logprobs, maxChars);
+  if (logprobs !== undefined && logprobs !== null) candidate.logprobs = toJsonSafe(logprobs, maxChars, size);
   return candidate;
+}
+
+function messagesSize(messages: ChatMessage[]): number {
+  let chars = 0;
+  for (const message of messages) {
+    chars += 40 + message.content.length;
+    if (message.parts) chars += roughSize(message.parts);
+    if (message.toolCalls) chars += roughSize(message.toolCalls);
+  }
+  return chars;
+}
+
+/** Sums string lengths of a small structure (tool calls, content parts) without serializing it. */
+function roughSize(value: unknown, depth = 0): number {
+  if (typeof value === "string") return value.length + 2;
+  if (value === null || typeof value !== "object" || depth > 8) return 8;
+  let chars = 2;
+  for (const [key, item] of Object.entries(value)) chars += key.length + 4 + roughSize(item, depth + 1);
+  return chars;
 }
 
 function withoutContent(output: RecordOutput): RecordOutput {

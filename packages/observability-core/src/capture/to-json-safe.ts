@@ -14,14 +14,23 @@ const MAX_DEPTH = 12;
  * `{ name, message }`, Dates ISO text, functions and symbols are left out, long strings truncated.
  * It never throws, so no user metadata can break capture or export.
  */
-export function toJsonSafe(value: unknown, maxChars: number): unknown {
-  return copy(value, maxChars, new WeakSet(), 0);
+export function toJsonSafe(value: unknown, maxChars: number, size?: SizeCounter): unknown {
+  return copy(value, maxChars, new WeakSet(), 0, size ?? { chars: 0 });
 }
 
-function copy(value: unknown, maxChars: number, seen: WeakSet<object>, depth: number): unknown {
+/** Accumulates an estimate of the serialized size while copying, so nothing is serialized twice. */
+export interface SizeCounter {
+  chars: number;
+}
+
+function copy(value: unknown, maxChars: number, seen: WeakSet<object>, depth: number, size: SizeCounter): unknown {
+  size.chars += 8;
   switch (typeof value) {
-    case "string":
-      return truncateText(value, maxChars);
+    case "string": {
+      const text = truncateText(value, maxChars);
+      size.chars += text.length;
+      return text;
+    }
     case "number":
       return Number.isFinite(value) ? value : String(value);
     case "boolean":
@@ -43,13 +52,13 @@ function copy(value: unknown, maxChars: number, seen: WeakSet<object>, depth: nu
   try {
     if (Array.isArray(object)) {
       return object.map((item) => {
-        const copied = copy(item, maxChars, seen, depth + 1);
+        const copied = copy(item, maxChars, seen, depth + 1, size);
         return copied === undefined ? null : copied;
       });
     }
     if (typeof (object as { toJSON?: unknown }).toJSON === "function" && !isPlain(object)) {
       try {
-        return copy((object as { toJSON: () => unknown }).toJSON(), maxChars, seen, depth + 1);
+        return copy((object as { toJSON: () => unknown }).toJSON(), maxChars, seen, depth + 1, size);
       } catch {
         return "[Unserializable]";
       }
@@ -62,8 +71,11 @@ function copy(value: unknown, maxChars: number, seen: WeakSet<object>, depth: nu
       } catch {
         continue;
       }
-      const copied = copy(item, maxChars, seen, depth + 1);
-      if (copied !== undefined) result[key] = copied;
+      const copied = copy(item, maxChars, seen, depth + 1, size);
+      if (copied !== undefined) {
+        result[key] = copied;
+        size.chars += key.length;
+      }
     }
     return result;
   } finally {

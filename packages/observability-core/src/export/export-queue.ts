@@ -1,3 +1,4 @@
+import { recordSizeHints } from "../capture/build-record";
 import type { LLMRunRecord } from "../capture/llm-run-record";
 import { ObservabilityError } from "../errors/observability-error";
 import type { Exporter } from "./exporter";
@@ -267,6 +268,8 @@ export class ExportQueue {
 }
 
 function measure(record: LLMRunRecord): number {
+  const hint = recordSizeHints.get(record);
+  if (hint !== undefined) return hint;
   try {
     return JSON.stringify(record).length;
   } catch {

@@ -1,7 +1,13 @@
 import { BaseCallbackHandler, type BaseCallbackHandlerInput } from "@langchain/core/callbacks/base";
 import { awaitAllCallbacks } from "@langchain/core/callbacks/promises";
 import type { Serialized } from "@langchain/core/load/serializable";
-import { buildRecords, type LLMResultLike, type RecordDefaults, type RunState } from "./capture/build-record";
+import {
+  type BuiltRecord,
+  buildRecords,
+  type LLMResultLike,
+  type RecordDefaults,
+  type RunState,
+} from "./capture/build-record";
 import type { LLMRunRecord } from "./capture/llm-run-record";
 import { isSampled } from "./capture/sample-by-trace";
 import { loadNumber } from "./config/load-setting";
@@ -588,8 +594,8 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
     );
   }
 
-  private emit(records: LLMRunRecord[]): void {
-    for (const record of records) {
+  private emit(records: BuiltRecord[]): void {
+    for (const { record, bytes } of records) {
       this.counters.captured++;
       if (!isSampled(record.traceId, this.sampleRate)) {
         this.counters.sampled++;
@@ -613,7 +619,7 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
           continue;
         }
       }
-      for (const queue of this.queues) queue.enqueue(output);
+      for (const queue of this.queues) queue.enqueue(output, output === record ? bytes : -1);
     }
   }
 

@@ -66,23 +66,26 @@ export interface RecordEnding {
 }
 
 /**
- * Estimated serialized size of each record built here, measured while building so the queue
- * never serializes a record just to weigh it. A record a mask replaced has no entry.
+ * A record and its estimated serialized size, measured while building so the queue never
+ * serializes a record just to weigh it.
  */
-export const recordSizeHints = new WeakMap<LLMRunRecord, number>();
+export interface BuiltRecord {
+  record: LLMRunRecord;
+  bytes: number;
+}
 
 /** Builds one record per prompt of a finished, failed or evicted run. */
 export function buildRecords(
   state: RunState,
   ending: RecordEnding,
   defaults: RecordDefaults,
-): LLMRunRecord[] {
+): BuiltRecord[] {
   const count = Math.max(
     state.prompts?.length ?? state.messages?.length ?? 1,
     ending.result?.generations?.length ?? 0,
     1,
   );
-  const records: LLMRunRecord[] = [];
+  const records: BuiltRecord[] = [];
   for (let index = 0; index < count; index++) {
     records.push(buildRecord(state, index, count, ending, defaults));
   }
@@ -95,7 +98,7 @@ function buildRecord(
   count: number,
   ending: RecordEnding,
   defaults: RecordDefaults,
-): LLMRunRecord {
+): BuiltRecord {
   const maxChars = defaults.maxFieldChars;
   const generations = (ending.result?.generations?.[index] ?? []) as GenerationLike[];
   const llmOutput = (ending.result?.llmOutput ?? undefined) as Record<string, unknown> | undefined;
@@ -163,8 +166,7 @@ function buildRecord(
     firstString(runMetadata.session_id, runMetadata.sessionId, runMetadata.thread_id) ?? defaults.sessionId;
   if (userId) record.userId = userId;
   if (sessionId) record.sessionId = sessionId;
-  recordSizeHints.set(record, size.chars);
-  return record;
+  return { record, bytes: size.chars };
 }
 
 function readInput(

@@ -1,4 +1,3 @@
-import { recordSizeHints } from "../capture/build-record";
 import type { LLMRunRecord } from "../capture/llm-run-record";
 import { ObservabilityError } from "../errors/observability-error";
 import type { Exporter } from "./exporter";
@@ -70,8 +69,8 @@ export class ExportQueue {
     return this.items.length - this.head;
   }
 
-  /** Adds a record; never blocks and never throws. */
-  enqueue(record: LLMRunRecord): void {
+  /** Adds a record (with its estimated size, or -1 to measure it); never blocks and never throws. */
+  enqueue(record: LLMRunRecord, bytes = -1): void {
     if (this.closed) {
       this.stats.dropped.queueFull++;
       return;
@@ -81,7 +80,7 @@ export class ExportQueue {
       this.stats.dropped.queueFull++;
       this.compact();
     }
-    this.items.push({ record, attempts: 0, bytes: -1 });
+    this.items.push({ record, attempts: 0, bytes });
     this.updatePending();
     if (this.size >= this.batchSize) this.scheduleKick();
     else this.ensureTimer();
@@ -268,8 +267,6 @@ export class ExportQueue {
 }
 
 function measure(record: LLMRunRecord): number {
-  const hint = recordSizeHints.get(record);
-  if (hint !== undefined) return hint;
   try {
     return JSON.stringify(record).length;
   } catch {

@@ -46,6 +46,25 @@ describe("createHttpClient", () => {
     expect(await seen[0]!.json()).toEqual({ a: 1 });
   });
 
+  it("uses a custom fetch when one is given, body and headers included", async () => {
+    const { seen, resolver } = sequence(() => HttpResponse.json({ ok: 1 }));
+    const url = await serve(resolver);
+    const calls: Request[] = [];
+    const customFetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+      const request = new Request(input, init);
+      calls.push(request.clone());
+      return globalThis.fetch(request);
+    };
+    const client = createHttpClient({ vendor: "Acme", baseUrl: url, fetch: customFetch, headers: { "x-api-key": "k" } });
+    await expect(client.request({ method: "POST", path: "ingest", json: { b: 2 } })).resolves.toMatchObject({
+      body: { ok: 1 },
+    });
+    expect(calls).toHaveLength(1);
+    expect(await calls[0]!.json()).toEqual({ b: 2 });
+    expect(seen[0]!.headers.get("content-type")).toBe("application/json");
+    expect(seen[0]!.headers.get("x-api-key")).toBe("k");
+  });
+
   it("retries a 500 and a 503 and then succeeds, counting the retries", async () => {
     const { seen, resolver } = sequence(
       () => new HttpResponse("boom", { status: 500 }),

@@ -2,6 +2,7 @@ import ky, { HTTPError, type KyInstance, TimeoutError } from "ky";
 import { ExportTimeoutError } from "../errors/export-timeout-error";
 import { isRetryableStatus, VendorApiError } from "../errors/vendor-api-error";
 import { VERSION } from "../version";
+import { nodeTransport } from "./node-transport";
 
 /** Options of the one HTTP client every exporter uses. */
 export interface HttpClientOptions {
@@ -64,10 +65,12 @@ const RETRY_STATUS_CODES = [408, 425, 429, ...Array.from({ length: 100 }, (_, in
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const baseUrl = options.baseUrl.replace(/\/+$/, "");
+  // Without a custom fetch, bodies go through the lean node:http transport (see node-transport.ts).
+  const useNodeTransport = options.fetch === undefined && isNode();
   const instance: KyInstance = ky.create({
     timeout: timeoutMs,
     throwHttpErrors: true,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    fetch: options.fetch ?? (useNodeTransport ? (nodeTransport as typeof globalThis.fetch) : globalThis.fetch),
     headers: {
       "user-agent": `${options.userAgent ?? "langchain-observability"} langchain-observability-core/${VERSION}`,
       ...options.headers,
@@ -100,10 +103,16 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         : `${baseUrl}/${request.path.replace(/^\/+/, "")}`;
       const displayUrl = url.split("?")[0] ?? url;
       try {
+        const hasBody = request.json !== undefined;
         const response = await instance(url, {
           method: request.method,
-          ...(request.json === undefined ? {} : { json: request.json }),
-          ...(request.headers ? { headers: request.headers } : {}),
+          ...(hasBody && !useNodeTransport ? { json: request.json } : {}),
+          ...(hasBody && useNodeTransport
+            ? ({ observabilityBody: JSON.stringify(request.json) } as Record<string, unknown>)
+            : {}),
+          ...(hasBody || request.headers
+            ? { headers: { ...(hasBody ? { "content-type": "application/json" } : {}), ...request.headers } }
+            : {}),
           ...(request.searchParams ? { searchParams: request.searchParams } : {}),
           ...(request.signal ? { signal: request.signal } : {}),
           ...(request.retry === false ? { retry: 0 } : {}),
@@ -121,6 +130,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       }
     },
   };
+}
+
+function isNode(): boolean {
+  return typeof process !== "undefined" && typeof process.versions?.node === "string";
 }
 
 /** Parses JSON without throwing: an unparseable body is `undefined`. */

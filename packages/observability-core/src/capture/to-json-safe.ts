@@ -15,7 +15,40 @@ const MAX_DEPTH = 12;
  * It never throws, so no user metadata can break capture or export.
  */
 export function toJsonSafe(value: unknown, maxChars: number, size?: SizeCounter): unknown {
-  return copy(value, maxChars, new WeakSet(), 0, size ?? { chars: 0 });
+  const counter = size ?? { chars: 0 };
+  return copyFlat(value, maxChars, counter) ?? copy(value, maxChars, new WeakSet(), 0, counter);
+}
+
+/** The common case (invocation params, metadata): a plain object of short primitives, copied in one pass. */
+function copyFlat(value: unknown, maxChars: number, size: SizeCounter): Record<string, unknown> | undefined {
+  if (value === null || typeof value !== "object" || !isPlain(value)) return undefined;
+  const result: Record<string, unknown> = {};
+  let chars = 2;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const item = (value as Record<string, unknown>)[key];
+    switch (typeof item) {
+      case "string":
+        if (item.length > maxChars) return undefined;
+        chars += item.length + key.length + 6;
+        break;
+      case "boolean":
+        chars += key.length + 10;
+        break;
+      case "number":
+        if (!Number.isFinite(item)) return undefined;
+        chars += key.length + 16;
+        break;
+      case "undefined":
+        continue;
+      default:
+        if (item !== null) return undefined;
+        chars += key.length + 8;
+    }
+    result[key] = item;
+  }
+  size.chars += chars;
+  return result;
 }
 
 /** Accumulates an estimate of the serialized size while copying, so nothing is serialized twice. */

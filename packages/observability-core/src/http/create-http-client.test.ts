@@ -122,6 +122,36 @@ describe("createHttpClient", () => {
     },
   );
 
+  it("keeps no credential or body anywhere in the error, even under util.inspect", async () => {
+    const { inspect } = await import("node:util");
+    for (const answer of [
+      () => HttpResponse.json({ detail: "no" }, { status: 401 }),
+      () => HttpResponse.error(),
+      async () => {
+        await delay("infinite");
+        return HttpResponse.json({});
+      },
+    ]) {
+      const { resolver } = sequence(answer);
+      const url = await serve(resolver);
+      const client = createHttpClient({
+        vendor: "Acme",
+        baseUrl: url,
+        timeoutMs: 100,
+        maxRetries: 0,
+        headers: { authorization: "header-secret-1" },
+      });
+      const error = await client
+        .request({ method: "POST", path: "ingest", json: { api_key: "body-secret-2" } })
+        .catch((caught) => caught);
+      const shown = `${inspect(error, { depth: 20, showHidden: true })} ${JSON.stringify(error)} ${String(error)}`;
+      expect(shown).not.toContain("header-secret-1");
+      expect(shown).not.toContain("body-secret-2");
+      await server?.close();
+      server = undefined;
+    }
+  });
+
   it("gives up after maxRetries with a retryable VendorApiError", async () => {
     const { seen, resolver } = sequence(() => new HttpResponse("down", { status: 502 }));
     const url = await serve(resolver);

@@ -136,6 +136,19 @@ function isNode(): boolean {
   return typeof process !== "undefined" && typeof process.versions?.node === "string";
 }
 
+/**
+ * What an error may keep as its `cause`: ky's errors hold the request and its options (headers
+ * with credentials, the body), which `util.inspect` would print. Only name, message and code pass.
+ */
+function safeCause(error: unknown): Error | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const cause = new Error(error.message);
+  cause.name = error.name;
+  const code = (error as { code?: unknown }).code ?? (error.cause as { code?: unknown } | undefined)?.code;
+  if (typeof code === "string") (cause as Error & { code?: string }).code = code;
+  return cause;
+}
+
 /** Parses JSON without throwing: an unparseable body is `undefined`. */
 export function parseJson(text: string): unknown {
   if (text === "") return undefined;
@@ -171,11 +184,11 @@ async function toVendorError(
       status: error.response.status,
       responseBody,
       isRetryable: isRetryableStatus(error.response.status),
-      cause: error,
+      cause: safeCause(error),
     });
   }
   if (error instanceof TimeoutError) {
-    return new ExportTimeoutError({ vendor, method, url, timeoutMs: context.timeoutMs, cause: error });
+    return new ExportTimeoutError({ vendor, method, url, timeoutMs: context.timeoutMs, cause: safeCause(error) });
   }
   if (context.signal?.aborted) {
     return new ExportTimeoutError({
@@ -184,7 +197,7 @@ async function toVendorError(
       url,
       timeoutMs: context.timeoutMs,
       message: `${vendor}: ${method} ${url} was aborted (export deadline or shutdown)`,
-      cause: error,
+      cause: safeCause(error),
     });
   }
   const reason = error instanceof Error ? describeNetworkError(error) : String(error);
@@ -194,7 +207,7 @@ async function toVendorError(
     url,
     isRetryable: true,
     message: `${vendor}: ${method} ${url} failed: ${reason}`,
-    cause: error,
+    cause: safeCause(error),
   });
 }
 

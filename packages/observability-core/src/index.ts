@@ -43,6 +43,7 @@ export {
   type HttpRequest,
   type HttpResponse,
   parseJson,
+  redactSecrets,
 } from "./http/create-http-client";
 export {
   type DroppedStats,

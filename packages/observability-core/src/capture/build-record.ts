@@ -75,11 +75,7 @@ export interface BuiltRecord {
 }
 
 /** Builds one record per prompt of a finished, failed or evicted run. */
-export function buildRecords(
-  state: RunState,
-  ending: RecordEnding,
-  defaults: RecordDefaults,
-): BuiltRecord[] {
+export function buildRecords(state: RunState, ending: RecordEnding, defaults: RecordDefaults): BuiltRecord[] {
   const count = Math.max(
     state.prompts?.length ?? state.messages?.length ?? 1,
     ending.result?.generations?.length ?? 0,

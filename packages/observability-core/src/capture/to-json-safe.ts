@@ -56,7 +56,13 @@ export interface SizeCounter {
   chars: number;
 }
 
-function copy(value: unknown, maxChars: number, seen: WeakSet<object>, depth: number, size: SizeCounter): unknown {
+function copy(
+  value: unknown,
+  maxChars: number,
+  seen: WeakSet<object>,
+  depth: number,
+  size: SizeCounter,
+): unknown {
   size.chars += 8;
   switch (typeof value) {
     case "string": {

@@ -55,7 +55,12 @@ describe("createHttpClient", () => {
       calls.push(request.clone());
       return globalThis.fetch(request);
     };
-    const client = createHttpClient({ vendor: "Acme", baseUrl: url, fetch: customFetch, headers: { "x-api-key": "k" } });
+    const client = createHttpClient({
+      vendor: "Acme",
+      baseUrl: url,
+      fetch: customFetch,
+      headers: { "x-api-key": "k" },
+    });
     await expect(client.request({ method: "POST", path: "ingest", json: { b: 2 } })).resolves.toMatchObject({
       body: { ok: 1 },
     });
@@ -150,6 +155,19 @@ describe("createHttpClient", () => {
       await server?.close();
       server = undefined;
     }
+  });
+
+  it("redacts the secrets it was given from error bodies and messages", async () => {
+    const { resolver } = sequence(() =>
+      HttpResponse.json({ detail: "bad key pl_secret_123" }, { status: 400 }),
+    );
+    const url = await serve(resolver);
+    const client = createHttpClient({ vendor: "Acme", baseUrl: url, secrets: ["pl_secret_123", undefined] });
+    const error = await client
+      .request({ method: "POST", path: "ingest", json: {} })
+      .catch((caught) => caught);
+    expect(error.responseBody).toBe('{"detail":"bad key [redacted]"}');
+    expect(error.message).not.toContain("pl_secret_123");
   });
 
   it("gives up after maxRetries with a retryable VendorApiError", async () => {

@@ -26,6 +26,11 @@ export interface HttpClientOptions {
   backoffLimitMs?: number;
   /** The package that sends, for the user agent (`name/version`). */
   userAgent?: string;
+  /**
+   * Credentials this client sends (API keys, passwords, tokens): replaced with `[redacted]` in any
+   * error message or response body it reports, in case a vendor echoes them back.
+   */
+  secrets?: Array<string | undefined>;
 }
 
 export interface HttpRequest {
@@ -70,7 +75,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const instance: KyInstance = ky.create({
     timeout: timeoutMs,
     throwHttpErrors: true,
-    fetch: options.fetch ?? (useNodeTransport ? (nodeTransport as typeof globalThis.fetch) : globalThis.fetch),
+    fetch:
+      options.fetch ?? (useNodeTransport ? (nodeTransport as typeof globalThis.fetch) : globalThis.fetch),
     headers: {
       "user-agent": `${options.userAgent ?? "langchain-observability"} langchain-observability-core/${VERSION}`,
       ...options.headers,
@@ -121,6 +127,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         return { status: response.status, headers: response.headers, text, body: parseJson(text) };
       } catch (error) {
         throw await toVendorError(error, {
+          secrets: (options.secrets ?? []).filter(
+            (secret): secret is string => typeof secret === "string" && secret.length >= 4,
+          ),
           vendor: options.vendor,
           method: request.method,
           url: displayUrl,
@@ -134,6 +143,16 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
 function isNode(): boolean {
   return typeof process !== "undefined" && typeof process.versions?.node === "string";
+}
+
+/** Replaces each secret in a text with `[redacted]` (a vendor may echo a credential back). */
+export function redactSecrets(text: string, secrets: ReadonlyArray<string | undefined>): string {
+  let result = text;
+  for (const secret of secrets) {
+    if (secret && secret.length >= 4 && result.includes(secret))
+      result = result.split(secret).join("[redacted]");
+  }
+  return result;
 }
 
 /**
@@ -167,13 +186,14 @@ async function toVendorError(
     url: string;
     timeoutMs: number;
     signal: AbortSignal | undefined;
+    secrets: string[];
   },
 ): Promise<Error> {
   const { vendor, method, url } = context;
   if (error instanceof HTTPError) {
     let responseBody: string | undefined;
     try {
-      responseBody = await error.response.text();
+      responseBody = redactSecrets(await error.response.text(), context.secrets);
     } catch {
       responseBody = undefined;
     }
@@ -188,7 +208,13 @@ async function toVendorError(
     });
   }
   if (error instanceof TimeoutError) {
-    return new ExportTimeoutError({ vendor, method, url, timeoutMs: context.timeoutMs, cause: safeCause(error) });
+    return new ExportTimeoutError({
+      vendor,
+      method,
+      url,
+      timeoutMs: context.timeoutMs,
+      cause: safeCause(error),
+    });
   }
   if (context.signal?.aborted) {
     return new ExportTimeoutError({
@@ -200,7 +226,10 @@ async function toVendorError(
       cause: safeCause(error),
     });
   }
-  const reason = error instanceof Error ? describeNetworkError(error) : String(error);
+  const reason = redactSecrets(
+    error instanceof Error ? describeNetworkError(error) : String(error),
+    context.secrets,
+  );
   return new VendorApiError({
     vendor,
     method,

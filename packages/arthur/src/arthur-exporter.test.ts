@@ -1,0 +1,537 @@
+import { inspect } from "node:util";
+import {
+  ConfigurationError,
+  ExportTimeoutError,
+  ObservabilityCallbackHandler,
+  VendorApiError,
+} from "@langchain-observability/core";
+import { createMemoryExporter, FakeDetailedLLM } from "@langchain-observability/core/testing";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { ArthurCallbackHandler } from "./arthur-callback-handler";
+import { exportArthur } from "./arthur-exporter";
+import {
+  API_KEY,
+  type ArthurTestServer,
+  clearArthurEnv,
+  LOGIN,
+  normalize,
+  PASSWORD,
+  requestLines,
+  startArthur,
+} from "./arthur-test-helpers";
+import { createArthurTokenSequenceModel } from "./testing/index";
+
+let arthur: ArthurTestServer;
+let errors: unknown[];
+
+beforeEach(async () => {
+  clearArthurEnv();
+  arthur = await startArthur();
+  errors = [];
+});
+
+afterEach(async () => {
+  await arthur.server.close();
+});
+
+/** A handler whose records wait for `flush()`, so several runs go out in one batch. */
+function createHandler(overrides: Record<string, unknown> = {}) {
+  return new ArthurCallbackHandler({
+    arthurUrl: arthur.url,
+    apiKey: API_KEY,
+    modelId: "arthur-llm-model",
+    timeoutMs: 2000,
+    maxRetries: 2,
+    flushIntervalMs: 60_000,
+    onError: (error: unknown) => errors.push(error),
+    ...overrides,
+  });
+}
+
+async function runPrompts(handler: ArthurCallbackHandler, prompts: string[], n = 1): Promise<void> {
+  const llm = new FakeDetailedLLM({
+    responses: prompts.map((prompt) => `answer to ${prompt}`),
+    n,
+    callbacks: [handler],
+  });
+  for (const prompt of prompts) await llm.invoke(prompt);
+}
+
+function inferenceBatches(): unknown {
+  return normalize(
+    arthur.emulator.received.requests
+      .filter((request) => request.endpoint === "inferences")
+      .map((request) =>
+        (request.body as Array<{ partner_inference_id: string; inference_data: { input_text: string } }>).map(
+          (inference) => `${inference.partner_inference_id} ${inference.inference_data.input_text}`,
+        ),
+      ),
+  );
+}
+
+function messages(): string[] {
+  return normalize(errors.map((error) => (error as Error).message)) as string[];
+}
+
+describe("exportArthur", () => {
+  it("connects lazily on the first export, caches the model, and uses the record id as partner_inference_id", async () => {
+    const memory = createMemoryExporter();
+    const handler = new ObservabilityCallbackHandler({
+      exporters: [
+        exportArthur({ arthurUrl: arthur.url, apiKey: API_KEY, modelId: "arthur-llm-model" }),
+        memory,
+      ],
+      onError: (error) => errors.push(error),
+    });
+    expect(arthur.emulator.received.requests).toEqual([]);
+    const llm = new FakeDetailedLLM({ responses: ["first", "second"], callbacks: [handler] });
+    await llm.invoke("one");
+    expect(await handler.flush()).toMatchObject({ ok: true, exported: 2 });
+    await llm.invoke("two");
+    expect(await handler.flush()).toMatchObject({ ok: true, exported: 2 });
+    expect(requestLines(arthur.emulator)).toMatchInlineSnapshot(`
+      [
+        "GET users/me → 200 (auth: api-key)",
+        "GET models/arthur-llm-model?id_type=id&expand=attributes → 200 (auth: api-key, org: arthur-org-1)",
+        "POST models/arthur-llm-model/inferences → 207 (auth: api-key, org: arthur-org-1)",
+        "POST models/arthur-llm-model/inferences → 207 (auth: api-key, org: arthur-org-1)",
+      ]
+    `);
+    expect(arthur.emulator.received.inferences.map((item) => item.inference.partner_inference_id)).toEqual(
+      memory.records.map((record) => record.recordId),
+    );
+    expect(memory.records.map((record) => record.recordId)).toEqual(
+      memory.records.map((record) => record.runId),
+    );
+    expect(errors).toEqual([]);
+  });
+
+  it("refuses incomplete options synchronously", () => {
+    expect(() => exportArthur({ arthurUrl: arthur.url, apiKey: API_KEY })).toThrow(ConfigurationError);
+    expect(() => exportArthur({ arthurUrl: arthur.url, modelId: "arthur-llm-model" })).toThrow(
+      /Missing Arthur credentials: pass `apiKey` \(or env ARTHUR_API_KEY\)/,
+    );
+    expect(() =>
+      exportArthur({ arthurUrl: arthur.url, arthurLogin: LOGIN, modelId: "arthur-llm-model" }),
+    ).toThrow(/`arthurPassword` \(or env ARTHUR_PASSWORD\)/);
+    expect(() =>
+      exportArthur({
+        arthurUrl: arthur.url,
+        apiKey: API_KEY,
+        modelId: "other",
+        model: createArthurTokenSequenceModel(),
+      }),
+    ).toThrow(/differ/);
+  });
+});
+
+describe("the 207 multi-status answer", () => {
+  it("fails only the rejected item of three and does not send it again (4xx)", async () => {
+    const handler = createHandler();
+    await runPrompts(handler, ["a", "b", "c"]);
+    arthur.emulator.failItem({ index: 1, status: 400, message: "Invalid value for input_text" });
+    expect(await handler.flush()).toMatchObject({ ok: false, exported: 2, failed: 1, pending: 0 });
+    expect(await handler.flush()).toMatchObject({ ok: true, exported: 0, failed: 0 });
+    expect(inferenceBatches()).toMatchInlineSnapshot(`
+      [
+        [
+          "<id-1> a",
+          "<id-2> b",
+          "<id-3> c",
+        ],
+      ]
+    `);
+    expect(messages()).toMatchInlineSnapshot(`
+      [
+        "Arthur rejected inference "<id-1>" of model "arthur-llm-model" with status 400: Invalid value for input_text",
+      ]
+    `);
+    const [error] = errors;
+    expect(VendorApiError.isInstance(error) && error.status === 400 && !error.isRetryable).toBe(true);
+    const sent = arthur.emulator.received.requests.find((request) => request.endpoint === "inferences")
+      ?.body as Array<{ partner_inference_id: string }>;
+    expect(arthur.emulator.received.rejected.map((item) => item.inference.partner_inference_id)).toEqual([
+      sent[1]?.partner_inference_id,
+    ]);
+    expect((error as Error).message).toContain(sent[1]?.partner_inference_id);
+    expect(handler.stats()).toMatchObject({ exported: 2, failed: 1, retried: 0 });
+  });
+
+  it("sends a 5xx item again, alone, and counts it delivered once accepted", async () => {
+    const handler = createHandler();
+    await runPrompts(handler, ["a", "b", "c"]);
+    arthur.emulator.failItem({ index: 2, status: 503, message: "storage busy" });
+    expect(await handler.flush()).toMatchObject({ ok: true, exported: 3, failed: 0, pending: 0 });
+    expect(inferenceBatches()).toMatchInlineSnapshot(`
+      [
+        [
+          "<id-1> a",
+          "<id-2> b",
+          "<id-3> c",
+        ],
+        [
+          "<id-3> c",
+        ],
+      ]
+    `);
+    const accepted = arthur.emulator.received.inferences.map((item) => item.inference.partner_inference_id);
+    expect(new Set(accepted).size).toBe(3);
+    expect(handler.stats()).toMatchObject({ exported: 3, failed: 0, retried: 1 });
+  });
+
+  it("resends only the rejected candidate of a record with several candidates", async () => {
+    const handler = createHandler();
+    await runPrompts(handler, ["a"], 2);
+    arthur.emulator.failItem({ index: 1, status: 500 });
+    expect(await handler.flush()).toMatchObject({ ok: true, exported: 1, failed: 0 });
+    expect(inferenceBatches()).toMatchInlineSnapshot(`
+      [
+        [
+          "<id-1> a",
+          "<id-1>#1 a",
+        ],
+        [
+          "<id-1>#1 a",
+        ],
+      ]
+    `);
+    expect(arthur.emulator.received.inferences).toHaveLength(2);
+  });
+
+  it("gives up on a 5xx item after maxRetries, reporting it retryable", async () => {
+    const handler = createHandler({ maxRetries: 1 });
+    await runPrompts(handler, ["a"]);
+    arthur.emulator.failItem({ index: 0, status: 500, message: "internal", times: 5 });
+    expect(await handler.flush()).toMatchObject({ ok: false, exported: 0, failed: 1 });
+    expect(
+      arthur.emulator.received.requests.filter((request) => request.endpoint === "inferences"),
+    ).toHaveLength(2);
+    expect(messages()).toMatchInlineSnapshot(`
+      [
+        "Arthur rejected inference "<id-1>" of model "arthur-llm-model" with status 500: internal",
+      ]
+    `);
+    expect(VendorApiError.isInstance(errors[0]) && errors[0].isRetryable).toBe(true);
+  });
+
+  it("does not resend anything when the answer cannot be read (malformed 207)", async () => {
+    const handler = createHandler();
+    await runPrompts(handler, ["a", "b"]);
+    arthur.emulator.failNextRequests({ endpoint: "inferences", response: "malformed" });
+    expect(await handler.flush()).toMatchObject({ ok: false, exported: 0, failed: 2 });
+    expect(
+      arthur.emulator.received.requests.filter((request) => request.endpoint === "inferences"),
+    ).toHaveLength(1);
+    expect(messages()[0]).toMatchInlineSnapshot(
+      `"Arthur: POST http://127.0.0.1:<port>/api/v3/models/arthur-llm-model/inferences answered 207 with results that cannot be matched to the 2 inferences sent; they are not sent again, to avoid duplicates."`,
+    );
+  });
+});
+
+describe("transport failures", () => {
+  it("retries a 503 and then delivers", async () => {
+    const handler = createHandler();
+    await runPrompts(handler, ["a"]);
+    arthur.emulator.failNextRequests({ endpoint: "inferences", response: { status: 503 } });
+    expect(await handler.flush()).toMatchObject({ ok: true, exported: 1, failed: 0 });
+    expect(requestLines(arthur.emulator).slice(2)).toMatchInlineSnapshot(`
+      [
+        "POST models/arthur-llm-model/inferences → 503 (auth: api-key, org: arthur-org-1)",
+        "POST models/arthur-llm-model/inferences → 207 (auth: api-key, org: arthur-org-1)",
+      ]
+    `);
+    expect(handler.stats()).toMatchObject({ exported: 1, retried: 1 });
+    expect(errors).toEqual([]);
+  });
+
+  it("honours 429 with Retry-After, then delivers", async () => {
+    const handler = createHandler();
+    await runPrompts(handler, ["a"]);
+    arthur.emulator.failNextRequests({
+      endpoint: "inferences",
+      response: { status: 429, headers: { "retry-after": "0" }, body: { error: "slow down" } },
+    });
+    expect(await handler.flush()).toMatchObject({ ok: true, exported: 1 });
+    expect(arthur.emulator.received.requests.map((request) => request.status).slice(2)).toEqual([429, 207]);
+  });
+
+  it("fails a request that hangs past timeoutMs, and the chain still succeeds", async () => {
+    const handler = createHandler({ timeoutMs: 400, maxRetries: 0 });
+    arthur.emulator.failNextRequests({ endpoint: "inferences", response: "hang" });
+    const llm = new FakeDetailedLLM({ responses: ["still fine"], callbacks: [handler] });
+    expect(await llm.invoke("a")).toBe("still fine");
+    expect(await handler.flush()).toMatchObject({ ok: false, exported: 0, failed: 1, pending: 0 });
+    expect(ExportTimeoutError.isInstance(errors[0])).toBe(true);
+    expect(messages()).toMatchInlineSnapshot(`
+      [
+        "Arthur: POST http://127.0.0.1:<port>/api/v3/models/arthur-llm-model/inferences timed out after 400 ms",
+      ]
+    `);
+  });
+
+  it("fails after retries when the connection keeps being reset", async () => {
+    const handler = createHandler({ maxRetries: 1 });
+    await runPrompts(handler, ["a"]);
+    arthur.emulator.failNextRequests({ endpoint: "inferences", response: "reset", times: 2 });
+    expect(await handler.flush()).toMatchObject({ ok: false, failed: 1 });
+    expect(handler.stats()).toMatchObject({ exported: 0, failed: 1, retried: 1 });
+    expect(VendorApiError.isInstance(errors[0]) && errors[0].status === undefined).toBe(true);
+  });
+
+  it("does not retry a 4xx answer to the whole request", async () => {
+    const handler = createHandler();
+    await runPrompts(handler, ["a", "b"]);
+    arthur.emulator.failNextRequests({
+      endpoint: "inferences",
+      response: { status: 413, body: { error: "Payload too large" } },
+    });
+    expect(await handler.flush()).toMatchObject({ ok: false, exported: 0, failed: 2 });
+    expect(
+      arthur.emulator.received.requests.filter((request) => request.endpoint === "inferences"),
+    ).toHaveLength(1);
+    expect(messages()).toMatchInlineSnapshot(`
+      [
+        "Arthur: POST http://127.0.0.1:<port>/api/v3/models/arthur-llm-model/inferences answered 413: {"error":"Payload too large"}",
+      ]
+    `);
+  });
+});
+
+describe("credentials and model problems", () => {
+  it("fromCredentials rejects a bad API key clearly", async () => {
+    const error = await ArthurCallbackHandler.fromCredentials("arthur-llm-model", {
+      arthurUrl: arthur.url,
+      apiKey: "not-a-valid-key",
+    }).catch((caught: unknown) => caught);
+    expect(VendorApiError.isInstance(error)).toBe(true);
+    expect((error as Error).message.replace(/127\.0\.0\.1:\d+/g, "<host>")).toMatchInlineSnapshot(
+      `"Arthur rejected the API key (GET http://<host>/api/v3/users/me answered 401); check \`apiKey\` (or env ARTHUR_API_KEY)."`,
+    );
+  });
+
+  it("fromCredentials rejects a bad password clearly", async () => {
+    const error = await ArthurCallbackHandler.fromCredentials("arthur-llm-model", {
+      arthurUrl: arthur.url,
+      arthurLogin: LOGIN,
+      arthurPassword: "wrong-password",
+    }).catch((caught: unknown) => caught);
+    expect(VendorApiError.isInstance(error) && error.status === 401).toBe(true);
+    expect((error as Error).message).toMatch(/rejected the login "arthur-user"/);
+  });
+
+  it("fromCredentials rejects an unknown model", async () => {
+    const error = await ArthurCallbackHandler.fromCredentials("no-such-model", {
+      arthurUrl: arthur.url,
+      apiKey: API_KEY,
+    }).catch((caught: unknown) => caught);
+    expect((error as Error).message.replace(/127\.0\.0\.1:\d+/g, "<host>")).toMatchInlineSnapshot(
+      `"Arthur has no model with id "no-such-model" that these credentials can see (GET http://<host>/api/v3/models/no-such-model answered 404); check \`modelId\` and \`organizationId\`."`,
+    );
+  });
+
+  it("rejects a model without the text input or output attribute, naming the model and what is missing", async () => {
+    const model = {
+      id: "tabular-model",
+      display_name: "Churn",
+      attributes: [
+        { name: "age", stage: "PIPELINE_INPUT", value_type: "INTEGER" },
+        { name: "summary", stage: "PREDICTED_VALUE", value_type: "UNSTRUCTURED_TEXT" },
+      ],
+    };
+    arthur.emulator.addModel(model);
+    const error = await ArthurCallbackHandler.fromCredentials("tabular-model", {
+      arthurUrl: arthur.url,
+      apiKey: API_KEY,
+    }).catch((caught: unknown) => caught);
+    expect(ConfigurationError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toMatchInlineSnapshot(
+      `"Arthur model "Churn" (id tabular-model) cannot log LLM runs: it has no PIPELINE_INPUT attribute of value type UNSTRUCTURED_TEXT (for the prompt). Register it as a token sequence model (see the README)."`,
+    );
+    expect(() => new ArthurCallbackHandler({ arthurUrl: arthur.url, apiKey: API_KEY, model })).toThrow(
+      /Arthur model "Churn" \(id tabular-model\) cannot log LLM runs/,
+    );
+  });
+
+  it("reports a rejected API key from the background once per batch, without calling Arthur again", async () => {
+    const handler = createHandler({ apiKey: "not-a-valid-key" });
+    await runPrompts(handler, ["a"]);
+    expect(await handler.flush()).toMatchObject({ ok: false, failed: 1 });
+    await runPrompts(handler, ["b"]);
+    expect(await handler.flush()).toMatchObject({ ok: false, failed: 1 });
+    expect(requestLines(arthur.emulator)).toMatchInlineSnapshot(`
+      [
+        "GET users/me → 401 (auth: invalid)",
+      ]
+    `);
+    expect(messages()[0]).toMatch(/check `apiKey` \(or env ARTHUR_API_KEY\)/);
+  });
+
+  it("fails with ConfigurationError when no credentials are configured", async () => {
+    await expect(
+      ArthurCallbackHandler.fromCredentials("arthur-llm-model", { arthurUrl: arthur.url }),
+    ).rejects.toThrow(ConfigurationError);
+    expect(
+      () => new ArthurCallbackHandler({ arthurUrl: arthur.url, modelId: "m" }),
+    ).toThrowErrorMatchingInlineSnapshot(
+      `[ConfigurationError: Missing Arthur credentials: pass \`apiKey\` (or env ARTHUR_API_KEY), or \`arthurLogin\` (or env ARTHUR_LOGIN) with \`arthurPassword\` (or env ARTHUR_PASSWORD).]`,
+    );
+    expect(arthur.emulator.received.requests).toEqual([]);
+  });
+
+  it("fails with ConfigurationError naming arthurPassword / ARTHUR_PASSWORD when stdin is not a terminal", async () => {
+    const error = await ArthurCallbackHandler.fromCredentials("arthur-llm-model", {
+      arthurUrl: arthur.url,
+      arthurLogin: LOGIN,
+      passwordPrompt: {
+        isInteractive: () => false,
+        ask: () => Promise.reject(new Error("must not be asked")),
+      },
+    }).catch((caught: unknown) => caught);
+    expect(ConfigurationError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ option: "arthurPassword", envVar: "ARTHUR_PASSWORD" });
+    expect((error as Error).message).toMatchInlineSnapshot(
+      `"Missing the Arthur password of login "arthur-user": pass \`arthurPassword\` (or env ARTHUR_PASSWORD); standard input is not a terminal, so it cannot be asked for."`,
+    );
+    expect(arthur.emulator.received.requests).toEqual([]);
+  });
+
+  it("uses the real stdin check by default: not a terminal means no prompt", async () => {
+    const descriptor = Object.getOwnPropertyDescriptor(process.stdin, "isTTY");
+    Object.defineProperty(process.stdin, "isTTY", { value: false, configurable: true });
+    try {
+      await expect(
+        ArthurCallbackHandler.fromCredentials("arthur-llm-model", {
+          arthurUrl: arthur.url,
+          arthurLogin: LOGIN,
+        }),
+      ).rejects.toThrow(/standard input is not a terminal/);
+    } finally {
+      if (descriptor) Object.defineProperty(process.stdin, "isTTY", descriptor);
+      else delete (process.stdin as { isTTY?: boolean }).isTTY;
+    }
+  });
+});
+
+describe("organization", () => {
+  it("falls back to auth_info for a non-internal user", async () => {
+    await arthur.server.close();
+    arthur = await startArthur({ internalUser: false, organizationIds: ["org-external"] });
+    const handler = await ArthurCallbackHandler.fromCredentials("arthur-llm-model", {
+      arthurUrl: arthur.url,
+      apiKey: API_KEY,
+    });
+    await runPrompts(handler, ["a"]);
+    expect(await handler.flush()).toMatchObject({ ok: true, exported: 1 });
+    expect(requestLines(arthur.emulator)).toMatchInlineSnapshot(`
+      [
+        "GET users/me → 403 (auth: api-key)",
+        "GET users/me/auth_info → 200 (auth: api-key)",
+        "GET models/arthur-llm-model?id_type=id&expand=attributes → 200 (auth: api-key, org: org-external)",
+        "POST models/arthur-llm-model/inferences → 207 (auth: api-key, org: org-external)",
+      ]
+    `);
+  });
+
+  it("asks to choose when the user belongs to several organizations", async () => {
+    await arthur.server.close();
+    arthur = await startArthur({ internalUser: false, organizationIds: ["org-a", "org-b"] });
+    const error = await ArthurCallbackHandler.fromCredentials("arthur-llm-model", {
+      arthurUrl: arthur.url,
+      apiKey: API_KEY,
+    }).catch((caught: unknown) => caught);
+    expect(ConfigurationError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toMatchInlineSnapshot(
+      `"These Arthur credentials belong to several organizations (org-a, org-b): pass \`organizationId\` (or env ARTHUR_ORGANIZATION_ID) to choose one."`,
+    );
+  });
+
+  it("uses ARTHUR_ORGANIZATION_ID, and works with a server that requires the header", async () => {
+    await arthur.server.close();
+    arthur = await startArthur({ requireOrganizationHeader: true, organizationIds: ["org-a", "org-b"] });
+    vi.stubEnv("ARTHUR_ORGANIZATION_ID", "org-b");
+    const handler = await ArthurCallbackHandler.fromCredentials("arthur-llm-model", {
+      arthurUrl: arthur.url,
+      apiKey: API_KEY,
+    });
+    await runPrompts(handler, ["a"]);
+    expect(await handler.flush()).toMatchObject({ ok: true, exported: 1 });
+    expect(arthur.emulator.received.requests.map((request) => request.organizationId)).toEqual([
+      "org-b",
+      "org-b",
+    ]);
+  });
+});
+
+describe("secrets", () => {
+  it("never shows the API key, the password or the session token in messages, logs or inspected errors", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const secrets = [API_KEY, PASSWORD, "not-a-valid-key", "wrong-password", "session-"];
+    const collected: unknown[] = [];
+
+    // Rejected up front: bad key, bad password, unknown model.
+    collected.push(
+      await ArthurCallbackHandler.fromCredentials("arthur-llm-model", {
+        arthurUrl: arthur.url,
+        apiKey: "not-a-valid-key",
+      }).catch((caught: unknown) => caught),
+      await ArthurCallbackHandler.fromCredentials("arthur-llm-model", {
+        arthurUrl: arthur.url,
+        arthurLogin: LOGIN,
+        arthurPassword: "wrong-password",
+      }).catch((caught: unknown) => caught),
+      await ArthurCallbackHandler.fromCredentials("missing", {
+        arthurUrl: arthur.url,
+        arthurLogin: LOGIN,
+        arthurPassword: PASSWORD,
+      }).catch((caught: unknown) => caught),
+    );
+
+    // In the background: 5xx, timeout, 4xx item, refused re-login — once through the default onError
+    // (console.warn), once through a collecting onError whose errors are inspected in depth.
+    const background = async (onError?: (error: unknown) => void) => {
+      arthur.emulator.setPassword(LOGIN, PASSWORD);
+      const handler = new ArthurCallbackHandler({
+        arthurUrl: arthur.url,
+        arthurLogin: LOGIN,
+        arthurPassword: PASSWORD,
+        modelId: "arthur-llm-model",
+        timeoutMs: 400,
+        maxRetries: 0,
+        flushIntervalMs: 60_000,
+        ...(onError ? { onError } : {}),
+      });
+      await runPrompts(handler, ["a"]);
+      arthur.emulator.failNextRequests({ endpoint: "inferences", response: { status: 500 } });
+      await handler.flush();
+      await runPrompts(handler, ["b"]);
+      arthur.emulator.failNextRequests({ endpoint: "inferences", response: "hang" });
+      await handler.flush();
+      await runPrompts(handler, ["c"]);
+      arthur.emulator.failItem({ index: 0, status: 400 });
+      await handler.flush();
+      arthur.emulator.expireTokens();
+      arthur.emulator.setPassword(LOGIN, "rotated");
+      await runPrompts(handler, ["d"]);
+      await handler.flush();
+      expect(handler.stats()).toMatchObject({ captured: 4, exported: 0, failed: 4 });
+      return handler;
+    };
+    const quiet = await background();
+    expect(warn).toHaveBeenCalledTimes(4);
+    const backgroundErrors: unknown[] = [];
+    await background((error) => backgroundErrors.push(error));
+    expect(backgroundErrors).toHaveLength(4);
+    collected.push(...backgroundErrors);
+
+    const texts = [
+      ...collected.map((error) => inspect(error, { depth: 20 })),
+      ...collected.map((error) => JSON.stringify(error)),
+      ...warn.mock.calls.map((call) => call.map(String).join(" ")),
+      JSON.stringify(quiet),
+    ];
+    expect(texts.length).toBeGreaterThan(14);
+    for (const text of texts) {
+      for (const secret of secrets) expect(text).not.toContain(secret);
+    }
+  });
+});

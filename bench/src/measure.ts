@@ -45,7 +45,10 @@ export function percentile(values: number[], fraction: number): number {
 
 /** Prints rows as an aligned text table. */
 export function printTable(title: string, header: string[], rows: Array<Array<string | number>>): void {
-  const cells = [header, ...rows.map((row) => row.map((cell) => (typeof cell === "number" ? formatNumber(cell) : cell)))];
+  const cells = [
+    header,
+    ...rows.map((row) => row.map((cell) => (typeof cell === "number" ? formatNumber(cell) : cell))),
+  ];
   const widths = header.map((_, column) => Math.max(...cells.map((row) => String(row[column] ?? "").length)));
   console.log(`\n${title}`);
   for (const [index, row] of cells.entries()) {

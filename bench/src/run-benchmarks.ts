@@ -24,7 +24,10 @@ async function main() {
   const variants = setups.map(sequentialVariant);
   const results = await measureInterleaved(variants, settings);
   const noop = results.find((result) => result.name === "no-op handler")!.medianMicros;
-  const targets: Record<string, number> = { "core + in-memory exporter": 1.15, "core + batched HTTP exporter": 1.3 };
+  const targets: Record<string, number> = {
+    "core + in-memory exporter": 1.15,
+    "core + batched HTTP exporter": 1.3,
+  };
   printTable(
     "1. CPU cost per call, export included (median µs per call; ratio to the no-op handler)",
     ["variant", "µs/call", "× no-op", "target", "met"],
@@ -43,10 +46,18 @@ async function main() {
   for (const variant of variants) await variant.dispose?.();
   await sink.close();
 
-  const report = { quick, node: process.version, settings, cpu: results.map(({ name, medianMicros }) => ({ name, medianMicros, ratioToNoop: medianMicros / noop })) };
+  const report = {
+    quick,
+    node: process.version,
+    settings,
+    cpu: results.map(({ name, medianMicros }) => ({ name, medianMicros, ratioToNoop: medianMicros / noop })),
+  };
   const directory = join(import.meta.dirname, "..", "results");
   mkdirSync(directory, { recursive: true });
-  writeFileSync(join(directory, quick ? "quick.json" : "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(
+    join(directory, quick ? "quick.json" : "latest.json"),
+    `${JSON.stringify(report, null, 2)}\n`,
+  );
   console.log(`\nJSON: bench/results/${quick ? "quick.json" : "latest.json"}`);
 }
 

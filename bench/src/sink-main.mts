@@ -1,3 +1,4 @@
 import { startSink } from "./sink-server.ts";
+
 const sink = await startSink(() => ({ status: 200, body: {} }));
 console.log(sink.url);

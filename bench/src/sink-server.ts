@@ -16,7 +16,12 @@ export interface Sink {
  * A loopback HTTP server that accepts anything and answers like each vendor would on success
  * (enough for the exporters to count a delivery). Only 127.0.0.1 is used.
  */
-export async function startSink(answer: (request: IncomingMessage, body: string) => { status: number; body: unknown; headers?: Record<string, string> }): Promise<Sink> {
+export async function startSink(
+  answer: (
+    request: IncomingMessage,
+    body: string,
+  ) => { status: number; body: unknown; headers?: Record<string, string> },
+): Promise<Sink> {
   let mode: SinkMode = "ok";
   const sockets = new Set<Socket>();
   const hanging = new Set<ServerResponse>();

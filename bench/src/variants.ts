@@ -12,7 +12,10 @@ export const messages = [
 ];
 
 export function createModel(sleepMs = 0): FakeListChatModel {
-  return new FakeListChatModel({ responses: ["The capital of France is Paris."], ...(sleepMs > 0 ? { sleep: sleepMs } : {}) });
+  return new FakeListChatModel({
+    responses: ["The capital of France is Paris."],
+    ...(sleepMs > 0 ? { sleep: sleepMs } : {}),
+  });
 }
 
 /** A handler that implements the model callbacks and does nothing: the floor any handler pays. */

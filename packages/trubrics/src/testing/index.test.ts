@@ -1,0 +1,475 @@
+import { type MockServer, startMockServer } from "@langchain-observability/core/testing";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { TRUBRICS_DEFAULT_FIREBASE_API_KEY } from "../trubrics-defaults";
+import { createTrubricsEmulator, decodeFirestoreFields, type TrubricsEmulator } from "./index";
+
+const API_KEY = "trk_emulator_test_key";
+const DOCUMENTS = "/v1/projects/trubrics-streamlit/databases/(default)/documents";
+const ORGANISATION = `${DOCUMENTS}/organisations/emulator-organisation`;
+
+let emulator: TrubricsEmulator;
+let server: MockServer;
+
+beforeEach(async () => {
+  emulator = createTrubricsEmulator({
+    apiKeys: [API_KEY],
+    users: [{ email: "ada@example.com", password: "pw" }],
+    projects: ["default", { name: "archived-one", archived: true }],
+  });
+  server = await startMockServer(emulator.handlers);
+});
+
+afterEach(async () => {
+  await server.close();
+});
+
+async function send(
+  path: string,
+  options: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(`${server.url}${path}`, {
+    method: options.method ?? "POST",
+    headers: { "content-type": "application/json", ...options.headers },
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+function llmEvent(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    user_id: "u",
+    prompt: "p",
+    generation: "g",
+    assistant_id: null,
+    properties: { $thread_id: "t" },
+    timestamp: "2025-03-01T10:00:00.123456+00:00",
+    latency: 1.5,
+    thread_id: null,
+    ...overrides,
+  };
+}
+
+async function signIn(): Promise<string> {
+  const { body } = await send(`/v1/accounts:signInWithPassword?key=${TRUBRICS_DEFAULT_FIREBASE_API_KEY}`, {
+    body: { email: "ada@example.com", password: "pw", returnSecureToken: true },
+  });
+  return (body as { idToken: string }).idToken;
+}
+
+describe("ingestion API", () => {
+  it("answers 401 without an x-api-key header and with an unknown key", async () => {
+    expect(await send("/api/ingestion/publish_llm_events", { body: [llmEvent()] })).toMatchInlineSnapshot(`
+      {
+        "body": {
+          "detail": "Missing API key: send the project API key in the x-api-key header.",
+        },
+        "status": 401,
+      }
+    `);
+    expect(
+      await send("/api/ingestion/publish_llm_events", {
+        body: [llmEvent()],
+        headers: { "x-api-key": "nope" },
+      }),
+    ).toMatchInlineSnapshot(`
+      {
+        "body": {
+          "detail": "Invalid API key.",
+        },
+        "status": 401,
+      }
+    `);
+    expect(emulator.receivedLlmEvents).toEqual([]);
+  });
+
+  it("answers 422 to more than 100 items", async () => {
+    const response = await send("/publish_llm_events", {
+      body: Array.from({ length: 101 }, () => llmEvent()),
+      headers: { "x-api-key": API_KEY },
+    });
+    expect(response).toMatchInlineSnapshot(`
+      {
+        "body": {
+          "detail": [
+            {
+              "loc": [
+                "body",
+              ],
+              "msg": "List should have at most 100 items after validation, not 101",
+              "type": "too_long",
+            },
+          ],
+        },
+        "status": 422,
+      }
+    `);
+  });
+
+  it("answers 422 naming each field of the wrong type, and 422 to a body that is not a list", async () => {
+    const response = await send("/publish_llm_events", {
+      body: [
+        llmEvent(),
+        llmEvent({ user_id: 42, latency: "slow", properties: [], timestamp: "yesterday" }),
+        llmEvent({ prompt: undefined, assistant_id: 7 }),
+      ],
+      headers: { "x-api-key": API_KEY },
+    });
+    expect(response).toMatchInlineSnapshot(`
+      {
+        "body": {
+          "detail": [
+            {
+              "input": 42,
+              "loc": [
+                "body",
+                1,
+                "user_id",
+              ],
+              "msg": "Input should be a valid string",
+              "type": "string_type",
+            },
+            {
+              "input": "yesterday",
+              "loc": [
+                "body",
+                1,
+                "timestamp",
+              ],
+              "msg": "Input should be a valid datetime or date",
+              "type": "datetime_from_date_parsing",
+            },
+            {
+              "input": [],
+              "loc": [
+                "body",
+                1,
+                "properties",
+              ],
+              "msg": "Input should be a valid dictionary",
+              "type": "dict_type",
+            },
+            {
+              "input": "slow",
+              "loc": [
+                "body",
+                1,
+                "latency",
+              ],
+              "msg": "Input should be a valid number",
+              "type": "float_type",
+            },
+            {
+              "loc": [
+                "body",
+                2,
+                "prompt",
+              ],
+              "msg": "Field required",
+              "type": "missing",
+            },
+            {
+              "input": 7,
+              "loc": [
+                "body",
+                2,
+                "assistant_id",
+              ],
+              "msg": "Input should be a valid string",
+              "type": "string_type",
+            },
+          ],
+        },
+        "status": 422,
+      }
+    `);
+    expect(
+      await send("/publish_llm_events", { body: llmEvent(), headers: { "x-api-key": API_KEY } }),
+    ).toMatchObject({ status: 422, body: { detail: [{ type: "list_type", loc: ["body"] }] } });
+    expect(emulator.receivedLlmEvents).toEqual([]);
+  });
+
+  it("accepts every documented variant of an LLM event and keeps it", async () => {
+    const variants = [
+      llmEvent(),
+      // The JS SDK: no event names, a Date timestamp with Z, an integer latency.
+      {
+        user_id: "u",
+        prompt: "p",
+        generation: "g",
+        assistant_id: "gpt-4o",
+        properties: {},
+        timestamp: "2025-03-01T10:00:00.123Z",
+        latency: 2,
+      },
+      // Only the required fields.
+      { user_id: "u", prompt: "p", generation: "g", timestamp: "2025-03-01T10:00:00Z" },
+      llmEvent({ prompt_event_name: "Prompt", generation_event_name: "Generation", properties: null }),
+    ];
+    const response = await send("/publish_llm_events", { body: variants, headers: { "x-api-key": API_KEY } });
+    expect(response).toEqual({ status: 200, body: { status: "success" } });
+    expect(emulator.receivedLlmEvents).toHaveLength(4);
+    expect(emulator.receivedLlmEventBatches).toHaveLength(1);
+  });
+
+  it("validates and keeps plain events of publish_events", async () => {
+    const headers = { "x-api-key": API_KEY };
+    const event = {
+      user_id: "u",
+      event: "Signed up",
+      timestamp: "2025-03-01T10:00:00Z",
+      properties: { $text: "hi" },
+    };
+    expect(await send("/publish_events", { body: [event], headers })).toEqual({
+      status: 200,
+      body: { status: "success" },
+    });
+    expect(await send("/publish_events", { body: [{ ...event, event: 1 }], headers })).toMatchObject({
+      status: 422,
+      body: { detail: [{ type: "string_type", loc: ["body", 0, "event"] }] },
+    });
+    expect(emulator.receivedEvents).toEqual([event]);
+  });
+
+  it("injects failures, then answers normally, and forgets everything on reset", async () => {
+    emulator.failNext("publish_llm_events", { status: 503 });
+    const headers = { "x-api-key": API_KEY };
+    expect(await send("/publish_llm_events", { body: [llmEvent()], headers })).toEqual({
+      status: 503,
+      body: { detail: "Service unavailable." },
+    });
+    expect((await send("/publish_llm_events", { body: [llmEvent()], headers })).status).toBe(200);
+    expect(emulator.requests.map((request) => request.status)).toEqual([503, 200]);
+    emulator.reset();
+    expect([emulator.requests, emulator.receivedLlmEvents, emulator.signIns]).toEqual([[], [], 0]);
+  });
+});
+
+describe("Firebase sign-in", () => {
+  it("answers in the Identity Toolkit error shapes", async () => {
+    const path = "/v1/accounts:signInWithPassword";
+    const credentials = { email: "ada@example.com", password: "pw", returnSecureToken: true };
+    expect(await send(path, { body: credentials })).toMatchInlineSnapshot(`
+      {
+        "body": {
+          "error": {
+            "code": 403,
+            "message": "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+            "status": "PERMISSION_DENIED",
+          },
+        },
+        "status": 403,
+      }
+    `);
+    expect(await send(`${path}?key=wrong`, { body: credentials })).toMatchInlineSnapshot(`
+      {
+        "body": {
+          "error": {
+            "code": 400,
+            "details": [
+              {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "domain": "googleapis.com",
+                "metadata": {
+                  "service": "identitytoolkit.googleapis.com",
+                },
+                "reason": "API_KEY_INVALID",
+              },
+            ],
+            "errors": [
+              {
+                "domain": "global",
+                "message": "API key not valid. Please pass a valid API key.",
+                "reason": "badRequest",
+              },
+            ],
+            "message": "API key not valid. Please pass a valid API key.",
+            "status": "INVALID_ARGUMENT",
+          },
+        },
+        "status": 400,
+      }
+    `);
+    expect(
+      await send(`${path}?key=${TRUBRICS_DEFAULT_FIREBASE_API_KEY}`, {
+        body: { ...credentials, password: "bad" },
+      }),
+    ).toMatchInlineSnapshot(`
+      {
+        "body": {
+          "error": {
+            "code": 400,
+            "errors": [
+              {
+                "domain": "global",
+                "message": "INVALID_LOGIN_CREDENTIALS",
+                "reason": "invalid",
+              },
+            ],
+            "message": "INVALID_LOGIN_CREDENTIALS",
+          },
+        },
+        "status": 400,
+      }
+    `);
+    expect(
+      (await send(`${path}?key=${TRUBRICS_DEFAULT_FIREBASE_API_KEY}`, { body: { password: "pw" } })).body,
+    ).toMatchObject({ error: { code: 400, message: "MISSING_EMAIL" } });
+    expect(emulator.signIns).toBe(0);
+  });
+
+  it("signs in with the right key and credentials", async () => {
+    const { status, body } = await send(
+      `/v1/accounts:signInWithPassword?key=${TRUBRICS_DEFAULT_FIREBASE_API_KEY}`,
+      {
+        body: { email: "ada@example.com", password: "pw", returnSecureToken: true },
+      },
+    );
+    expect(status).toBe(200);
+    expect(body).toMatchInlineSnapshot(`
+      {
+        "displayName": "",
+        "email": "ada@example.com",
+        "expiresIn": "3600",
+        "idToken": "emulator-id-token-1",
+        "kind": "identitytoolkit#VerifyPasswordResponse",
+        "localId": "emulator-user-ada",
+        "refreshToken": "emulator-refresh-token-1",
+        "registered": true,
+      }
+    `);
+    expect(emulator.signIns).toBe(1);
+  });
+});
+
+describe("Firestore", () => {
+  const query = {
+    structuredQuery: {
+      from: [{ collectionId: "organisations" }],
+      where: {
+        fieldFilter: {
+          field: { fieldPath: "users" },
+          op: "ARRAY_CONTAINS",
+          value: { stringValue: "ada@example.com" },
+        },
+      },
+    },
+  };
+
+  it("answers 403 without a token and 401 with a revoked one, in the Google error shape", async () => {
+    expect(await send(`${DOCUMENTS}:runQuery`, { body: query })).toMatchInlineSnapshot(`
+      {
+        "body": {
+          "error": {
+            "code": 403,
+            "message": "Missing or insufficient permissions.",
+            "status": "PERMISSION_DENIED",
+          },
+        },
+        "status": 403,
+      }
+    `);
+    const idToken = await signIn();
+    emulator.revokeTokens();
+    expect(
+      await send(`${DOCUMENTS}:runQuery`, { body: query, headers: { authorization: `Bearer ${idToken}` } }),
+    ).toMatchInlineSnapshot(`
+      {
+        "body": {
+          "error": {
+            "code": 401,
+            "message": "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
+            "status": "UNAUTHENTICATED",
+          },
+        },
+        "status": 401,
+      }
+    `);
+  });
+
+  it("finds the organisation and lists its projects with their archived flag", async () => {
+    const headers = { authorization: `Bearer ${await signIn()}` };
+    const organisations = await send(`${DOCUMENTS}:runQuery`, { body: query, headers });
+    expect(organisations.status).toBe(200);
+    expect((organisations.body as Array<{ document: { name: string } }>)[0]?.document.name).toBe(
+      ORGANISATION.slice("/v1/".length),
+    );
+    const projects = await send(`${ORGANISATION}/projects?pageSize=50`, { method: "GET", headers });
+    expect(
+      (
+        projects.body as { documents: Array<{ name: string; fields: Record<string, unknown> }> }
+      ).documents.map((document) => [
+        document.name.split("/").pop(),
+        decodeFirestoreFields(document.fields).archived,
+      ]),
+    ).toEqual([
+      ["default", false],
+      ["archived-one", true],
+    ]);
+  });
+
+  it("writes a prompt document, accepting integers as strings or numbers", async () => {
+    const headers = { authorization: `Bearer ${await signIn()}` };
+    const fields = {
+      prompt: { stringValue: "p" },
+      count: { integerValue: "3" },
+      legacy_count: { integerValue: 3 },
+      created_on: { timestampValue: "2023-10-01T12:00:00.123456Z" },
+      tags: { arrayValue: { values: [{ stringValue: "langchain" }, { nullValue: null }] } },
+      metadata: { mapValue: { fields: { nested: { mapValue: { fields: {} } } } } },
+    };
+    const response = await send(`${ORGANISATION}/projects/default/prompts`, { body: { fields }, headers });
+    expect(response.status).toBe(200);
+    expect((response.body as { name: string }).name).toMatch(
+      /\/projects\/default\/prompts\/emulatorPrompt\d+$/,
+    );
+    expect(emulator.receivedPrompts).toEqual([
+      {
+        organisationId: "emulator-organisation",
+        project: "default",
+        documentId: "emulatorPrompt00000001",
+        fields,
+      },
+    ]);
+  });
+
+  it.each([
+    { case: "a value of the wrong type", fields: { prompt: { stringValue: 5 } } },
+    { case: "an unknown value kind", fields: { prompt: { textValue: "p" } } },
+    { case: "two value kinds", fields: { prompt: { stringValue: "p", nullValue: null } } },
+    {
+      case: "an array in an array",
+      fields: { tags: { arrayValue: { values: [{ arrayValue: { values: [] } }] } } },
+    },
+    { case: "a malformed timestamp", fields: { created_on: { timestampValue: "yesterday" } } },
+    { case: "a fractional integer", fields: { count: { integerValue: "1.5" } } },
+  ])("answers 400 INVALID_ARGUMENT to $case", async ({ fields }) => {
+    const headers = { authorization: `Bearer ${await signIn()}` };
+    const response = await send(`${ORGANISATION}/projects/default/prompts`, { body: { fields }, headers });
+    expect(response).toMatchObject({
+      status: 400,
+      body: { error: { code: 400, status: "INVALID_ARGUMENT" } },
+    });
+    expect(emulator.receivedPrompts).toEqual([]);
+  });
+
+  it("refuses a write to a project the organisation does not have", async () => {
+    const headers = { authorization: `Bearer ${await signIn()}` };
+    const response = await send(`${ORGANISATION}/projects/elsewhere/prompts`, {
+      body: { fields: {} },
+      headers,
+    });
+    expect(response).toMatchInlineSnapshot(`
+      {
+        "body": {
+          "error": {
+            "code": 403,
+            "message": "Missing or insufficient permissions.",
+            "status": "PERMISSION_DENIED",
+          },
+        },
+        "status": 403,
+      }
+    `);
+  });
+});

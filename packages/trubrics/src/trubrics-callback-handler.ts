@@ -1,0 +1,147 @@
+import {
+  type CommonHandlerOptions,
+  ConfigurationError,
+  ObservabilityCallbackHandler,
+} from "@langchain-observability/core";
+import { exportTrubrics, type TrubricsExporterOptions } from "./trubrics-exporter";
+
+/**
+ * Options of `TrubricsCallbackHandler`: the Python handler's (`project`, `email`, `password`, `tags`,
+ * `user_id`, `session_id`, any other key as metadata), the current API's (`apiKey`, `host`), the
+ * legacy API's hosts, and the options every handler of this project accepts.
+ */
+export interface TrubricsCallbackHandlerOptions extends CommonHandlerOptions, TrubricsExporterOptions {
+  /** Alias of `userId`, spelled as in the Python handler. @default undefined */
+  user_id?: string;
+  /** Alias of `sessionId`, spelled as in the Python handler. @default undefined */
+  session_id?: string;
+  /**
+   * Any other key goes into the metadata of every record, as the Python handler's `**kwargs` do
+   * (an entry of the `metadata` option with the same key wins).
+   */
+  [metadataKey: string]: unknown;
+}
+
+/**
+ * Every option this package or core reads. Typed as complete records so that an option added to
+ * core or to the exporter fails the type check here instead of silently becoming metadata.
+ */
+const COMMON_OPTION_KEYS: Record<keyof CommonHandlerOptions, true> = {
+  userId: true,
+  sessionId: true,
+  tags: true,
+  metadata: true,
+  mask: true,
+  sampleRate: true,
+  maxBatchSize: true,
+  maxBatchBytes: true,
+  flushIntervalMs: true,
+  maxQueueSize: true,
+  timeoutMs: true,
+  maxRetries: true,
+  onError: true,
+  fetch: true,
+  captureContent: true,
+  maxFieldChars: true,
+  maxInFlightRuns: true,
+  runTtlMs: true,
+  flushTimeoutMs: true,
+  // LangChain's BaseCallbackHandlerInput
+  ignoreLLM: true,
+  ignoreChain: true,
+  ignoreAgent: true,
+  ignoreRetriever: true,
+  ignoreCustomEvent: true,
+  _awaitHandler: true,
+  raiseError: true,
+};
+
+const EXPORTER_OPTION_KEYS: Record<keyof TrubricsExporterOptions, true> = {
+  apiKey: true,
+  host: true,
+  project: true,
+  email: true,
+  password: true,
+  firebaseApiKey: true,
+  firebaseProjectId: true,
+  identityToolkitUrl: true,
+  firestoreUrl: true,
+  timeoutMs: true,
+  maxRetries: true,
+  fetch: true,
+};
+
+const ALIAS_OPTION_KEYS = { user_id: "userId", session_id: "sessionId" } as const;
+
+/** The option keys that are options, not metadata (everything else a user passes becomes metadata). */
+export const TRUBRICS_OPTION_KEYS: readonly string[] = Object.freeze([
+  ...Object.keys(COMMON_OPTION_KEYS),
+  ...Object.keys(EXPORTER_OPTION_KEYS).filter((key) => !Object.hasOwn(COMMON_OPTION_KEYS, key)),
+  ...Object.keys(ALIAS_OPTION_KEYS),
+]);
+
+/**
+ * Sends every LLM and chat-model run of LangChain.js to Trubrics: to the ingestion API with `apiKey`
+ * (or env `TRUBRICS_API_KEY`), else to the legacy platform API with `email`/`password` (or env
+ * `TRUBRICS_EMAIL`/`TRUBRICS_PASSWORD`). Construction checks the options and does no I/O; records
+ * are sent in the background (`await handler.flush()` before a serverless function returns).
+ */
+export class TrubricsCallbackHandler extends ObservabilityCallbackHandler {
+  override name = "trubrics_callback_handler";
+  /** Which Trubrics API this handler sends to. */
+  readonly transport: "ingestion" | "legacy";
+
+  constructor(options: TrubricsCallbackHandlerOptions = {}) {
+    const { common, exporter } = splitTrubricsOptions(options ?? {});
+    const trubricsExporter = exportTrubrics(exporter);
+    super({ ...common, exporters: [trubricsExporter] });
+    this.transport = trubricsExporter.transport;
+  }
+}
+
+/** Splits the user's options into core's, the exporter's, and extra keys (which join the metadata). */
+function splitTrubricsOptions(options: TrubricsCallbackHandlerOptions): {
+  common: CommonHandlerOptions;
+  exporter: TrubricsExporterOptions;
+} {
+  const common: Record<string, unknown> = {};
+  const exporter: Record<string, unknown> = {};
+  const extraMetadata: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (Object.hasOwn(COMMON_OPTION_KEYS, key)) common[key] = value;
+    if (Object.hasOwn(EXPORTER_OPTION_KEYS, key)) exporter[key] = value;
+    if (
+      !Object.hasOwn(COMMON_OPTION_KEYS, key) &&
+      !Object.hasOwn(EXPORTER_OPTION_KEYS, key) &&
+      !Object.hasOwn(ALIAS_OPTION_KEYS, key) &&
+      value !== undefined
+    ) {
+      extraMetadata[key] = value;
+    }
+  }
+
+  for (const [alias, option] of Object.entries(ALIAS_OPTION_KEYS)) {
+    const aliasValue = options[alias];
+    if (aliasValue === undefined || aliasValue === null) continue;
+    if (typeof aliasValue !== "string") {
+      throw new ConfigurationError({ message: `\`${alias}\` must be a string.`, option: alias });
+    }
+    const value = common[option];
+    if (value === undefined || value === null) common[option] = aliasValue;
+    else if (value !== aliasValue) {
+      throw new ConfigurationError({
+        message: `\`${option}\` and its alias \`${alias}\` have different values; pass one of them.`,
+        option,
+      });
+    }
+  }
+
+  const metadata = common.metadata;
+  const mergeable =
+    metadata === undefined || metadata === null || (typeof metadata === "object" && !Array.isArray(metadata));
+  // A `metadata` of the wrong type is left for core to reject with its own message.
+  if (Object.keys(extraMetadata).length > 0 && mergeable) {
+    common.metadata = { ...extraMetadata, ...(metadata as Record<string, unknown> | null | undefined) };
+  }
+  return { common: common as CommonHandlerOptions, exporter: exporter as TrubricsExporterOptions };
+}

@@ -1,0 +1,71 @@
+// Helpers shared by this package's tests (not part of the build: no entry imports this file).
+import { type MockServer, startMockServer } from "@langchain-observability/core/testing";
+import { createTrubricsEmulator, type TrubricsEmulator, type TrubricsEmulatorOptions } from "./testing/index";
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+const SECONDS_KEYS = new Set(["latency", "time_to_first_token"]);
+
+/**
+ * Copies a payload with its volatile values replaced, for inline snapshots: run ids become
+ * `<run-1>`, `<run-2>` … (numbered by first appearance, so equal ids stay equal), timestamps
+ * `<time>`, and durations in seconds `<seconds>`.
+ */
+export function normalizeForSnapshot<T>(value: T): T {
+  const ids = new Map<string, string>();
+  const visit = (item: unknown, key?: string): unknown => {
+    if (typeof item === "string") {
+      if (ISO_TIME.test(item)) return "<time>";
+      return item.replace(UUID, (id) => {
+        if (!ids.has(id)) ids.set(id, `<run-${ids.size + 1}>`);
+        return ids.get(id)!;
+      });
+    }
+    if (typeof item === "number" && key && SECONDS_KEYS.has(key)) return "<seconds>";
+    if (Array.isArray(item)) return item.map((entry) => visit(entry));
+    if (item && typeof item === "object") {
+      const copy: Record<string, unknown> = {};
+      for (const [entryKey, entry] of Object.entries(item)) copy[entryKey] = visit(entry, entryKey);
+      return copy;
+    }
+    return item;
+  };
+  return visit(value) as T;
+}
+
+export interface TrubricsTestServer {
+  emulator: TrubricsEmulator;
+  server: MockServer;
+  url: string;
+  /** Options that point the legacy transport at the emulator. */
+  legacy: { email: string; password: string; identityToolkitUrl: string; firestoreUrl: string };
+  close(): Promise<void>;
+}
+
+export const TEST_API_KEY = "trk_test_SECRET_api_key_0123456789";
+export const TEST_EMAIL = "ada@example.com";
+export const TEST_PASSWORD = "correct horse SECRET battery";
+
+/** Starts the Trubrics emulator on a loopback port. */
+export async function startTrubricsServer(
+  options: TrubricsEmulatorOptions = {},
+): Promise<TrubricsTestServer> {
+  const emulator = createTrubricsEmulator({
+    apiKeys: [TEST_API_KEY],
+    users: [{ email: TEST_EMAIL, password: TEST_PASSWORD }],
+    ...options,
+  });
+  const server = await startMockServer(emulator.handlers);
+  return {
+    emulator,
+    server,
+    url: server.url,
+    legacy: {
+      email: TEST_EMAIL,
+      password: TEST_PASSWORD,
+      identityToolkitUrl: server.url,
+      firestoreUrl: server.url,
+    },
+    close: () => server.close(),
+  };
+}

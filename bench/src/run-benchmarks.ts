@@ -1,67 +1,343 @@
 import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import { measureInterleaved, printTable } from "./measure";
-import { startSink } from "./sink-server";
+import { measureInstallWeight } from "./install-weight";
+import { measureInterleaved, median, percentile, printTable, type Variant } from "./measure";
+import { type Sink, startSinkProcess } from "./sink-client";
 import {
-  coreWithHttpExporter,
   coreWithMemoryExporter,
+  createModel,
+  fanOutHandler,
+  type HandlerSetup,
+  langfuseHandler,
+  langsmithHandler,
+  messages,
+  naiveHandler,
   noHandler,
   noopHandler,
-  sequentialVariant,
+  type OurVendor,
+  ourHandler,
 } from "./variants";
 
 const quick = process.argv.includes("--quick");
+const only = process.argv
+  .find((argument) => argument.startsWith("--only="))
+  ?.slice("--only=".length)
+  .split(",");
 const settings = quick
-  ? { rounds: 3, callsPerRound: 50, warmupRounds: 1 }
-  : { rounds: 15, callsPerRound: 500, warmupRounds: 3 };
+  ? {
+      cpu: { rounds: 3, callsPerRound: 40, warmupRounds: 1 },
+      latency: { calls: 200, concurrency: 20, rounds: 1 },
+      outage: 4000,
+    }
+  : {
+      cpu: { rounds: 11, callsPerRound: 400, warmupRounds: 2 },
+      latency: { calls: 5000, concurrency: 50, rounds: 5 },
+      outage: 100_000,
+    };
+const report: Record<string, unknown> = {
+  quick,
+  node: process.version,
+  cpu: cpus()[0]?.model,
+  cores: cpus().length,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+};
+
+const wants = (section: string) => !only || only.includes(section);
+
+/** Sequential invokes, then the handler's own flush: the whole cost of observing each call. */
+function sequential(setup: HandlerSetup): Variant {
+  const model = createModel();
+  return {
+    name: setup.name,
+    async round(calls) {
+      for (let index = 0; index < calls; index++)
+        await model.invoke(messages, { callbacks: setup.callbacks });
+      await setup.flush();
+    },
+  };
+}
+
+async function cpuSection(sink: Sink) {
+  const setups = [
+    noHandler(),
+    noopHandler(),
+    coreWithMemoryExporter(),
+    ourHandler("trubrics", sink.url),
+    ourHandler("arthur", sink.url),
+    ourHandler("promptlayer", sink.url),
+    fanOutHandler(sink.url),
+    naiveHandler(sink.url),
+    langfuseHandler(sink.url),
+    langsmithHandler(sink.url),
+  ];
+  const results = await measureInterleaved(setups.map(sequential), settings.cpu);
+  const byName = new Map(results.map((result) => [result.name, result.medianMicros]));
+  const noop = byName.get("no-op handler")!;
+  const naive = byName.get("naive fetch per record")!;
+  const promptlayer = byName.get("PromptLayer (ours)")!;
+  const targets: Record<string, { against: string; base: number; limit: number }> = {
+    "core + in-memory exporter": { against: "no-op", base: noop, limit: 1.15 },
+    "Trubrics (ours)": { against: "no-op", base: noop, limit: 1.3 },
+    "Arthur (ours)": { against: "no-op", base: noop, limit: 1.3 },
+    "PromptLayer (ours)": { against: "naive", base: naive, limit: 0.8 },
+    "fan-out, 3 vendors (ours)": { against: "PromptLayer", base: promptlayer, limit: 1.2 },
+  };
+  const rows = results.map((result) => {
+    const target = targets[result.name];
+    const ratio = target ? result.medianMicros / target.base : undefined;
+    return {
+      variant: result.name,
+      microsPerCall: result.medianMicros,
+      ratioToNoop: result.medianMicros / noop,
+      target: target ? `≤ ${target.limit}× ${target.against}` : "",
+      ratioToTarget: ratio,
+      met: target ? ratio! <= target.limit : undefined,
+    };
+  });
+  printTable(
+    "1. CPU cost per call, export included (sequential invokes, flush at the end of each round; medians)",
+    ["variant", "µs/call", "× no-op", "target", "actual", "met"],
+    rows.map((row) => [
+      row.variant,
+      row.microsPerCall,
+      row.ratioToNoop,
+      row.target,
+      row.ratioToTarget === undefined ? "" : `${row.ratioToTarget.toFixed(2)}×`,
+      row.met === undefined ? "" : row.met ? "yes" : "NO",
+    ]),
+  );
+  for (const setup of setups) await setup.shutdown();
+  report.cpuCost = rows;
+}
+
+async function latencySection(sink: Sink) {
+  const { calls, concurrency, rounds } = settings.latency;
+  const setups = [
+    noopHandler(),
+    ourHandler("trubrics", sink.url),
+    ourHandler("arthur", sink.url),
+    ourHandler("promptlayer", sink.url),
+    fanOutHandler(sink.url),
+    langfuseHandler(sink.url),
+    langsmithHandler(sink.url),
+  ];
+  const samples = new Map<string, number[]>(setups.map((setup) => [setup.name, []]));
+  const model = createModel(20);
+  for (let round = 0; round < rounds; round++) {
+    for (const setup of setups) {
+      let remaining = Math.ceil(calls / rounds);
+      const latencies = samples.get(setup.name)!;
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (remaining > 0) {
+            remaining--;
+            const started = performance.now();
+            await model.invoke(messages, { callbacks: setup.callbacks });
+            latencies.push(performance.now() - started);
+          }
+        }),
+      );
+      await setup.flush();
+    }
+  }
+  const noop = samples.get("no-op handler")!;
+  const noopP50 = percentile(noop, 0.5);
+  const noopP99 = percentile(noop, 0.99);
+  const rows = setups.map((setup) => {
+    const latencies = samples.get(setup.name)!;
+    const p50 = percentile(latencies, 0.5);
+    const p99 = percentile(latencies, 0.99);
+    const ours = setup.handler !== undefined;
+    return {
+      variant: setup.name,
+      p50,
+      p99,
+      addedP50: p50 - noopP50,
+      addedP99: p99 - noopP99,
+      met: ours ? p99 - noopP99 <= 1 : undefined,
+    };
+  });
+  printTable(
+    `2. Caller-path latency (model with 20 ms latency, ${concurrency} concurrent callers, ${calls} calls; ms)`,
+    ["variant", "p50", "p99", "added p50", "added p99", "target ≤ 1 ms"],
+    rows.map((row) => [
+      row.variant,
+      row.p50,
+      row.p99,
+      row.addedP50,
+      row.addedP99,
+      row.met === undefined ? "" : row.met ? "yes" : "NO",
+    ]),
+  );
+  for (const setup of setups) await setup.shutdown();
+  report.latency = rows;
+}
+
+function rssMiB(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().rss / 2 ** 20;
+}
+
+async function outageSection(sink: Sink) {
+  const rows = [];
+  for (const vendor of ["trubrics", "arthur", "promptlayer"] as OurVendor[]) {
+    await sink.setMode("ok");
+    await sink.reset();
+    const setup = ourHandler(vendor, sink.url, { onError: () => {} });
+    const handler = setup.handler!;
+    const model = createModel();
+    const total = settings.outage;
+    const rss: number[] = [];
+    const baseline = rssMiB();
+    const checkpoints = 8;
+    for (const mode of ["refuse", "hang"] as const) {
+      await sink.setMode(mode);
+      for (let index = 0; index < total / 2; index++) {
+        await model.invoke(messages, { callbacks: setup.callbacks });
+        if ((index + 1) % (total / 2 / (checkpoints / 2)) === 0) rss.push(rssMiB() - baseline);
+      }
+    }
+    const duringOutage = handler.stats();
+    await sink.setMode("ok");
+    const recoveryStarted = performance.now();
+    const flushed = (await setup.flush({ timeoutMs: 120_000 })) as { timedOut: boolean };
+    const recoveryMs = performance.now() - recoveryStarted;
+    const stats = handler.stats();
+    const sinkStats = await sink.stats();
+    const accounted = stats.exported + stats.failed + stats.dropped.total + stats.pending;
+    rows.push({
+      vendor,
+      invokes: total,
+      rssGrowthMiB: Math.max(...rss),
+      rssCheckpointsMiB: rss.map((value) => Math.round(value)),
+      queuedAtRecovery: duringOutage.pending,
+      droppedQueueFull: stats.dropped.queueFull,
+      failed: stats.failed,
+      exported: stats.exported,
+      pendingAfter: stats.pending,
+      accountedFor: accounted === stats.captured,
+      deliveredToSink: sinkStats.unique,
+      duplicatesAtSink: sinkStats.duplicates,
+      exactlyOnce: sinkStats.duplicates === 0 && sinkStats.unique === stats.exported,
+      recoveryMs,
+      flushTimedOut: flushed.timedOut,
+    });
+    await setup.shutdown();
+  }
+  printTable(
+    `3. Memory under outage (${settings.outage} invokes: half with the vendor refusing connections, half with it hanging; then it recovers)`,
+    [
+      "vendor",
+      "RSS growth MiB (max)",
+      "RSS at checkpoints",
+      "queued",
+      "dropped (queue full)",
+      "failed",
+      "delivered",
+      "pending",
+      "counts add up",
+      "exactly once",
+      "recovery",
+    ],
+    rows.map((row) => [
+      row.vendor,
+      row.rssGrowthMiB,
+      row.rssCheckpointsMiB.join(" "),
+      row.queuedAtRecovery,
+      row.droppedQueueFull,
+      row.failed,
+      `${row.exported} (sink ${row.deliveredToSink})`,
+      row.pendingAfter,
+      row.accountedFor ? "yes" : "NO",
+      row.exactlyOnce ? "yes" : "NO",
+      `${(row.recoveryMs / 1000).toFixed(1)} s`,
+    ]),
+  );
+  report.outage = rows;
+}
+
+async function drainSection(sink: Sink) {
+  const cap = 15_000;
+  const rows = [];
+  const setups = [
+    ourHandler("trubrics", sink.url, { onError: () => {} }),
+    ourHandler("arthur", sink.url, { onError: () => {} }),
+    ourHandler("promptlayer", sink.url, { onError: () => {} }),
+    fanOutHandler(sink.url),
+    langfuseHandler(sink.url),
+    langsmithHandler(sink.url),
+  ];
+  const model = createModel();
+  for (const setup of setups) {
+    await sink.setMode("hang");
+    for (let index = 0; index < 50; index++) await model.invoke(messages, { callbacks: setup.callbacks });
+    const started = performance.now();
+    const ours = setup.handler !== undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      // Another vendor's flush may reject (e.g. its own request timeout): that still ends the wait.
+      (ours ? setup.handler!.flush({ timeoutMs: 2000 }) : setup.flush()).then(
+        () => true,
+        () => true,
+      ),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), cap);
+      }),
+    ]);
+    clearTimeout(timer);
+    const elapsed = performance.now() - started;
+    rows.push({
+      variant: setup.name,
+      returnedAfterMs: finished ? elapsed : null,
+      met: ours ? elapsed <= 2200 : undefined,
+    });
+    await sink.setMode("ok");
+    await setup.shutdown();
+  }
+  printTable(
+    "4. Drain deadline (flush({ timeoutMs: 2000 }) with a hanging vendor; others: their own flush, watched for 15 s)",
+    ["variant", "returned after", "target ≤ 2.2 s"],
+    rows.map((row) => [
+      row.variant,
+      row.returnedAfterMs === null
+        ? `not within ${cap / 1000} s`
+        : `${(row.returnedAfterMs / 1000).toFixed(2)} s`,
+      row.met === undefined ? "" : row.met ? "yes" : "NO",
+    ]),
+  );
+  report.drain = rows;
+}
 
 async function main() {
   console.log(
-    `langchain-observability benchmarks (${quick ? "quick check" : "full"}) — node ${process.version}, ${settings.rounds} interleaved rounds of ${settings.callsPerRound} calls`,
+    `langchain-observability benchmarks (${quick ? "quick check" : "full run"}) — node ${process.version}, ${report.cores} × ${report.cpu}`,
   );
-  const sink = await startSink(() => ({ status: 200, body: {} }));
-  const setups = [noHandler(), noopHandler(), coreWithMemoryExporter(), coreWithHttpExporter(sink.url)];
-  const variants = setups.map(sequentialVariant);
-  const results = await measureInterleaved(variants, settings);
-  const noop = results.find((result) => result.name === "no-op handler")!.medianMicros;
-  const targets: Record<string, number> = {
-    "core + in-memory exporter": 1.15,
-    "core + batched HTTP exporter": 1.3,
-  };
-  printTable(
-    "1. CPU cost per call, export included (median µs per call; ratio to the no-op handler)",
-    ["variant", "µs/call", "× no-op", "target", "met"],
-    results.map((result) => {
-      const ratio = result.medianMicros / noop;
-      const target = targets[result.name];
-      return [
-        result.name,
-        result.medianMicros,
-        ratio,
-        target ? `≤ ${target}×` : "",
-        target ? (ratio <= target ? "yes" : "NO") : "",
-      ];
-    }),
-  );
-  for (const variant of variants) await variant.dispose?.();
-  await sink.close();
-
-  const report = {
-    quick,
-    node: process.version,
-    settings,
-    cpu: results.map(({ name, medianMicros }) => ({ name, medianMicros, ratioToNoop: medianMicros / noop })),
-  };
+  const sink = await startSinkProcess();
+  try {
+    if (wants("cpu")) await cpuSection(sink);
+    if (wants("latency")) await latencySection(sink);
+    if (wants("outage")) await outageSection(sink);
+    if (wants("drain")) await drainSection(sink);
+  } finally {
+    await sink.close();
+  }
+  if (wants("install") && !quick) {
+    const rows = await measureInstallWeight();
+    report.install = rows;
+  }
   const directory = join(import.meta.dirname, "..", "results");
   mkdirSync(directory, { recursive: true });
-  writeFileSync(
-    join(directory, quick ? "quick.json" : "latest.json"),
-    `${JSON.stringify(report, null, 2)}\n`,
-  );
-  console.log(`\nJSON: bench/results/${quick ? "quick.json" : "latest.json"}`);
+  const file = quick ? "quick.json" : "latest.json";
+  writeFileSync(join(directory, file), `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nJSON: bench/results/${file}`);
+  void median;
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,10 +1,10 @@
 import {
   ConfigurationError,
   createHttpClient,
-  ExportTimeoutError,
   type HttpClient,
   type HttpRequest,
   type HttpResponse,
+  redactSecrets,
   VendorApiError,
 } from "@langchain-observability/core";
 import type { ArthurAuthInfo, ArthurInference, ArthurModel, ArthurUser } from "./arthur-api";
@@ -15,6 +15,8 @@ export const ARTHUR_VENDOR = "Arthur";
 
 /** Renew a session token this long before the cookie says it expires. */
 const RENEW_MARGIN_MS = 30_000;
+/** Session tokens still redacted after they were replaced (a request in flight may carry one). */
+const MAX_REDACTED_TOKENS = 3;
 
 /**
  * One authenticated connection to Arthur's REST API v3: the raw `Authorization` header (API key or
@@ -29,12 +31,20 @@ export class ArthurClient {
   private loginInFlight: Promise<void> | undefined;
   private organizationId: string | undefined;
   private organizationResolved = false;
+  /**
+   * Every credential this client sends: the API key or the password, then the session tokens it
+   * obtains. Core's client reads this list when it reports a failure, so a token added after a
+   * login is redacted too.
+   */
+  private readonly secrets: string[];
 
   constructor(settings: ArthurSettings, onRetry?: () => void) {
     this.settings = settings;
     this.organizationId = settings.organizationId;
     this.organizationResolved = settings.organizationId !== undefined;
-    if (settings.credentials.kind === "apiKey") this.token = settings.credentials.apiKey;
+    const credentials = settings.credentials;
+    if (credentials.kind === "apiKey") this.token = credentials.apiKey;
+    this.secrets = [credentials.kind === "apiKey" ? credentials.apiKey : credentials.password];
     this.http = createHttpClient({
       vendor: ARTHUR_VENDOR,
       baseUrl: `${settings.arthurUrl}/api/v3`,
@@ -44,7 +54,13 @@ export class ArthurClient {
       headers: { accept: "application/json" },
       userAgent: `@langchain-observability/arthur/${VERSION}`,
       onRetry: () => onRetry?.(),
+      secrets: this.secrets,
     });
+  }
+
+  /** `text` (an answer of Arthur's) with every credential this client sends replaced by `[redacted]`. */
+  redact(text: string): string {
+    return redactSecrets(text, this.secrets);
   }
 
   /** The organization sent with every request, once known. */
@@ -59,7 +75,7 @@ export class ArthurClient {
     try {
       return await this.http.request({ ...request, headers: { ...request.headers, ...this.headers(token) } });
     } catch (error) {
-      if (!isUnauthorized(error)) throw withoutCause(error);
+      if (!isUnauthorized(error)) throw error;
       if (this.settings.credentials.kind === "apiKey") throw this.rejectedApiKey(error);
       await this.renew(token, request.signal);
       try {
@@ -69,7 +85,7 @@ export class ArthurClient {
         });
       } catch (secondError) {
         if (isUnauthorized(secondError)) throw this.rejectedSession(secondError);
-        throw withoutCause(secondError);
+        throw secondError;
       }
     }
   }
@@ -104,15 +120,8 @@ export class ArthurClient {
       throw error;
     }
     const body = response.body;
-    if (body === null || typeof body !== "object" || Array.isArray(body)) {
-      throw new VendorApiError({
-        vendor: ARTHUR_VENDOR,
-        method: "GET",
-        url: this.url(`models/${encodeURIComponent(modelId)}`),
-        status: response.status,
-        isRetryable: false,
-        message: `Arthur: GET ${this.url(`models/${encodeURIComponent(modelId)}`)} answered ${response.status} without a model object.`,
-      });
+    if (!isObject(body)) {
+      throw this.unreadableAnswer(`models/${encodeURIComponent(modelId)}`, response.status, "a model object");
     }
     const model = body as Partial<ArthurModel>;
     return {
@@ -198,7 +207,7 @@ export class ArthurClient {
           message: `Arthur rejected the login "${credentials.login}" and its password (${error.method} ${error.url} answered ${error.status}); check \`arthurLogin\` (or env ARTHUR_LOGIN) and \`arthurPassword\` (or env ARTHUR_PASSWORD).`,
         });
       }
-      throw withoutCause(error);
+      throw error;
     }
     const cookie = readAuthorizationCookie(response.headers);
     if (!cookie) {
@@ -207,12 +216,16 @@ export class ArthurClient {
         method: "POST",
         url: this.url("login"),
         status: response.status,
-        isRetryable: false,
-        message: `Arthur: POST ${this.url("login")} answered ${response.status} without an Authorization cookie, so there is no session token to use.`,
+        // Like an unreadable answer: the next export logs in again rather than giving up for good.
+        isRetryable: true,
+        message: `Arthur: POST ${this.url("login")} answered ${response.status} without an Authorization cookie, so there is no session token to use; it logs in again on the next export.`,
       });
     }
     this.token = cookie.token;
     this.tokenExpiresAt = cookie.expiresAt;
+    this.secrets.push(cookie.token);
+    // The configured credential stays first; only the oldest session tokens are forgotten.
+    if (this.secrets.length > 1 + MAX_REDACTED_TOKENS) this.secrets.splice(1, 1);
   }
 
   private async resolveOrganization(signal: AbortSignal | undefined): Promise<void> {
@@ -232,19 +245,22 @@ export class ArthurClient {
       forbidden = true;
     }
     if (organizationId === undefined) {
-      let organizationIds: string[] = [];
+      let info: ArthurAuthInfo = {};
       try {
         const response = await this.request({ method: "GET", path: "users/me/auth_info", ...withSignal });
-        const info = response.body as ArthurAuthInfo | undefined;
-        organizationIds = Array.isArray(info?.organization_ids)
-          ? info.organization_ids.filter((id): id is string => typeof id === "string" && id !== "")
-          : [];
+        if (!isObject(response.body)) {
+          throw this.unreadableAnswer("users/me/auth_info", response.status, "the user's organizations");
+        }
+        info = response.body;
       } catch (error) {
-        // Without auth_info the header is simply not sent (the server may not need it).
-        const clientError =
-          VendorApiError.isInstance(error) && error.status !== undefined && error.status < 500;
-        if (forbidden || !clientError) throw error;
+        // Refused for good (a 4xx other than 408/425/429): the header is simply not sent (the server
+        // may not need it). Anything passing is tried again with the next export.
+        const refused = VendorApiError.isInstance(error) && !error.isRetryable;
+        if (forbidden || !refused) throw error;
       }
+      const organizationIds = Array.isArray(info.organization_ids)
+        ? info.organization_ids.filter((id): id is string => typeof id === "string" && id !== "")
+        : [];
       if (organizationIds.length > 1) {
         throw new ConfigurationError({
           message: `These Arthur credentials belong to several organizations (${organizationIds.join(", ")}): pass \`organizationId\` (or env ARTHUR_ORGANIZATION_ID) to choose one.`,
@@ -256,6 +272,22 @@ export class ArthurClient {
     }
     this.organizationId = organizationId;
     this.organizationResolved = true;
+  }
+
+  /**
+   * A 2xx answer that cannot be read (not JSON, or not an object): most likely a proxy or a server
+   * in trouble, so it is retryable — the next export connects again instead of giving up for good.
+   */
+  private unreadableAnswer(path: string, status: number, expected: string): VendorApiError {
+    const url = this.url(path);
+    return new VendorApiError({
+      vendor: ARTHUR_VENDOR,
+      method: "GET",
+      url,
+      status,
+      isRetryable: true,
+      message: `Arthur: GET ${url} answered ${status} without ${expected} (not a JSON object); it is asked again on the next export.`,
+    });
   }
 
   private rejectedApiKey(error: VendorApiError): VendorApiError {
@@ -282,36 +314,12 @@ export class ArthurClient {
   }
 }
 
-function isUnauthorized(error: unknown): error is VendorApiError {
-  return VendorApiError.isInstance(error) && error.status === 401;
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-/**
- * Copies a core HTTP error without its `cause`: the cause is ky's error, whose request and options
- * hold the `Authorization` header, and an inspected or serialized error must never show a credential.
- */
-export function withoutCause(error: unknown): unknown {
-  if (VendorApiError.isInstance(error)) {
-    return new VendorApiError({
-      vendor: error.vendor,
-      method: error.method,
-      url: error.url,
-      ...(error.status === undefined ? {} : { status: error.status }),
-      ...(error.responseBody === undefined ? {} : { responseBody: error.responseBody }),
-      isRetryable: error.isRetryable,
-      message: error.message,
-    });
-  }
-  if (ExportTimeoutError.isInstance(error)) {
-    return new ExportTimeoutError({
-      vendor: error.vendor,
-      ...(error.method === undefined ? {} : { method: error.method }),
-      ...(error.url === undefined ? {} : { url: error.url }),
-      timeoutMs: error.timeoutMs,
-      message: error.message,
-    });
-  }
-  return error;
+function isUnauthorized(error: unknown): error is VendorApiError {
+  return VendorApiError.isInstance(error) && error.status === 401;
 }
 
 /** The session token of an `Authorization=<token>; Path=/; Expires=…` cookie, and when it expires. */

@@ -278,6 +278,92 @@ describe("transport failures", () => {
     expect(VendorApiError.isInstance(errors[0]) && errors[0].status === undefined).toBe(true);
   });
 
+  it("connects again on the next export after an unreadable model answer", async () => {
+    const handler = createHandler({ maxRetries: 0 });
+    await runPrompts(handler, ["a"]);
+    arthur.emulator.failNextRequests({ endpoint: "model", response: "malformed" });
+    expect(await handler.flush()).toMatchObject({ ok: false, exported: 0, failed: 1 });
+    await runPrompts(handler, ["b"]);
+    expect(await handler.flush()).toMatchObject({ ok: true, exported: 1, failed: 0, pending: 0 });
+    expect(requestLines(arthur.emulator)).toMatchInlineSnapshot(`
+      [
+        "GET users/me → 200 (auth: api-key)",
+        "GET models/arthur-llm-model?id_type=id&expand=attributes → 200 (auth: api-key, org: arthur-org-1)",
+        "GET models/arthur-llm-model?id_type=id&expand=attributes → 200 (auth: api-key, org: arthur-org-1)",
+        "POST models/arthur-llm-model/inferences → 207 (auth: api-key, org: arthur-org-1)",
+      ]
+    `);
+    expect(messages()).toMatchInlineSnapshot(`
+      [
+        "Arthur: GET http://127.0.0.1:<port>/api/v3/models/arthur-llm-model answered 200 without a model object (not a JSON object); it is asked again on the next export.",
+      ]
+    `);
+    expect(VendorApiError.isInstance(errors[0]) && errors[0].isRetryable).toBe(true);
+  });
+
+  it("logs in again on the next export after a login answer without the session cookie", async () => {
+    const handler = createHandler({
+      apiKey: undefined,
+      arthurLogin: LOGIN,
+      arthurPassword: PASSWORD,
+      maxRetries: 0,
+    });
+    await runPrompts(handler, ["a"]);
+    arthur.emulator.failNextRequests({ endpoint: "login", response: "malformed" });
+    expect(await handler.flush()).toMatchObject({ ok: false, exported: 0, failed: 1 });
+    await runPrompts(handler, ["b"]);
+    expect(await handler.flush()).toMatchObject({ ok: true, exported: 1, failed: 0, pending: 0 });
+    expect(requestLines(arthur.emulator)).toMatchInlineSnapshot(`
+      [
+        "POST login → 200 (auth: none)",
+        "POST login → 200 (auth: none)",
+        "GET users/me → 200 (auth: session)",
+        "GET models/arthur-llm-model?id_type=id&expand=attributes → 200 (auth: session, org: arthur-org-1)",
+        "POST models/arthur-llm-model/inferences → 207 (auth: session, org: arthur-org-1)",
+      ]
+    `);
+    expect(messages()).toMatchInlineSnapshot(`
+      [
+        "Arthur: POST http://127.0.0.1:<port>/api/v3/login answered 200 without an Authorization cookie, so there is no session token to use; it logs in again on the next export.",
+      ]
+    `);
+  });
+
+  it("does not take a passing auth_info failure for a user without organization", async () => {
+    const handler = createHandler({ maxRetries: 0 });
+    await runPrompts(handler, ["a"]);
+    // users/me unreadable, so the organization must come from auth_info, which is busy, then unreadable.
+    arthur.emulator.failNextRequests({ endpoint: "users/me", response: "malformed", times: 3 });
+    arthur.emulator.failNextRequests({
+      endpoint: "auth_info",
+      response: { status: 429, headers: { "retry-after": "0" } },
+    });
+    expect(await handler.flush()).toMatchObject({ ok: false, failed: 1 });
+    arthur.emulator.failNextRequests({ endpoint: "auth_info", response: "malformed" });
+    await runPrompts(handler, ["b"]);
+    expect(await handler.flush()).toMatchObject({ ok: false, failed: 1 });
+    await runPrompts(handler, ["c"]);
+    expect(await handler.flush()).toMatchObject({ ok: true, exported: 1 });
+    expect(requestLines(arthur.emulator)).toMatchInlineSnapshot(`
+      [
+        "GET users/me → 200 (auth: api-key)",
+        "GET users/me/auth_info → 429 (auth: api-key)",
+        "GET users/me → 200 (auth: api-key)",
+        "GET users/me/auth_info → 200 (auth: api-key)",
+        "GET users/me → 200 (auth: api-key)",
+        "GET users/me/auth_info → 200 (auth: api-key)",
+        "GET models/arthur-llm-model?id_type=id&expand=attributes → 200 (auth: api-key, org: arthur-org-1)",
+        "POST models/arthur-llm-model/inferences → 207 (auth: api-key, org: arthur-org-1)",
+      ]
+    `);
+    expect(messages()).toMatchInlineSnapshot(`
+      [
+        "Arthur: GET http://127.0.0.1:<port>/api/v3/users/me/auth_info answered 429: {"error":"injected failure"}",
+        "Arthur: GET http://127.0.0.1:<port>/api/v3/users/me/auth_info answered 200 without the user's organizations (not a JSON object); it is asked again on the next export.",
+      ]
+    `);
+  });
+
   it("does not retry a 4xx answer to the whole request", async () => {
     const handler = createHandler();
     await runPrompts(handler, ["a", "b"]);
@@ -524,7 +610,7 @@ describe("secrets", () => {
     collected.push(...backgroundErrors);
 
     const texts = [
-      ...collected.map((error) => inspect(error, { depth: 20 })),
+      ...collected.map((error) => inspect(error, { depth: 20, showHidden: true })),
       ...collected.map((error) => JSON.stringify(error)),
       ...warn.mock.calls.map((call) => call.map(String).join(" ")),
       JSON.stringify(quiet),
@@ -532,6 +618,86 @@ describe("secrets", () => {
     expect(texts.length).toBeGreaterThan(14);
     for (const text of texts) {
       for (const secret of secrets) expect(text).not.toContain(secret);
+    }
+  });
+
+  it("redacts a credential Arthur quotes back: the API key, the password, and a session token obtained later", async () => {
+    // A fetch that lets the emulator's answers quote what it received, as a careless server might.
+    const echoingFetch: typeof fetch = async (input, init) => {
+      const request = input instanceof Request ? input : new Request(input, init);
+      const sentBody = request.method === "GET" ? "" : await request.clone().text();
+      const response = await fetch(request);
+      const quote = (value: string) => JSON.stringify(value).slice(1, -1);
+      const text = (await response.text())
+        .replaceAll("<authorization>", quote(request.headers.get("authorization") ?? ""))
+        .replaceAll("<request-body>", quote(sentBody));
+      const headers = new Headers(response.headers);
+      headers.delete("content-length");
+      return new Response(text, { status: response.status, statusText: response.statusText, headers });
+    };
+    const collected: unknown[] = [];
+    const createEchoHandler = (credentials: Record<string, string>) =>
+      new ArthurCallbackHandler({
+        arthurUrl: arthur.url,
+        modelId: "arthur-llm-model",
+        timeoutMs: 2000,
+        maxRetries: 0,
+        flushIntervalMs: 60_000,
+        fetch: echoingFetch,
+        onError: (error) => collected.push(error),
+        ...credentials,
+      });
+
+    const withKey = createEchoHandler({ apiKey: API_KEY });
+    await runPrompts(withKey, ["a"]);
+    arthur.emulator.failNextRequests({
+      endpoint: "inferences",
+      response: { status: 500, body: { error: "key <authorization> is over quota" } },
+    });
+    await withKey.flush();
+    await runPrompts(withKey, ["b"]);
+    arthur.emulator.failItem({ index: 0, status: 400, message: "not allowed for <authorization>" });
+    await withKey.flush();
+
+    const withLogin = createEchoHandler({ arthurLogin: LOGIN, arthurPassword: PASSWORD });
+    await runPrompts(withLogin, ["c"]);
+    arthur.emulator.failNextRequests({
+      endpoint: "inferences",
+      response: { status: 503, body: { error: "session <authorization> is stale" } },
+    });
+    await withLogin.flush();
+    await runPrompts(withLogin, ["d"]);
+    arthur.emulator.failItem({ index: 0, status: 422, message: "session <authorization> may not write" });
+    await withLogin.flush();
+    arthur.emulator.expireTokens();
+    arthur.emulator.failNextRequests({
+      endpoint: "login",
+      response: { status: 500, body: { error: "could not log in with <request-body>" } },
+    });
+    await runPrompts(withLogin, ["e"]);
+    await withLogin.flush();
+
+    expect(withKey.stats()).toMatchObject({ captured: 2, exported: 0, failed: 2 });
+    expect(withLogin.stats()).toMatchObject({ captured: 3, exported: 0, failed: 3 });
+    expect(collected).toHaveLength(5);
+    const shown = normalize(collected.map((error) => (error as Error).message));
+    expect(shown).toMatchInlineSnapshot(`
+      [
+        "Arthur: POST http://127.0.0.1:<port>/api/v3/models/arthur-llm-model/inferences answered 500: {"error":"key [redacted] is over quota"}",
+        "Arthur rejected inference "<id-1>" of model "arthur-llm-model" with status 400: not allowed for [redacted]",
+        "Arthur: POST http://127.0.0.1:<port>/api/v3/models/arthur-llm-model/inferences answered 503: {"error":"session [redacted] is stale"}",
+        "Arthur rejected inference "<id-2>" of model "arthur-llm-model" with status 422: session [redacted] may not write",
+        "Arthur: POST http://127.0.0.1:<port>/api/v3/login answered 500: {"error":"could not log in with {\\"login\\":\\"arthur-user\\",\\"password\\":\\"[redacted]\\"}"}",
+      ]
+    `);
+    const texts = collected.flatMap((error) => [
+      String(error),
+      inspect(error, { depth: 20, showHidden: true }),
+      JSON.stringify(error),
+    ]);
+    for (const text of texts) {
+      expect(text).toContain("[redacted]");
+      for (const secret of [API_KEY, PASSWORD, "session-"]) expect(text).not.toContain(secret);
     }
   });
 });

@@ -158,7 +158,7 @@ export function exportArthur(options: ArthurExporterOptions): ArthurExporter {
       }
       const response = await client.sendInferences(model.id, inferences, signal);
       const url = client.url(`models/${encodeURIComponent(model.id)}/inferences`);
-      const outcomes = readOutcomes(response, inferences);
+      const outcomes = readOutcomes(response, inferences, (text) => client.redact(text));
       if (!outcomes) {
         // Some inferences may have been stored: sending them again could duplicate them.
         const error = new VendorApiError({
@@ -166,7 +166,7 @@ export function exportArthur(options: ArthurExporterOptions): ArthurExporter {
           method: "POST",
           url,
           status: response.status,
-          responseBody: truncateText(response.text, MAX_MESSAGE_CHARS),
+          responseBody: truncateText(client.redact(response.text), MAX_MESSAGE_CHARS),
           isRetryable: false,
           message: `Arthur: POST ${url} answered ${response.status} with results that cannot be matched to the ${inferences.length} inferences sent; they are not sent again, to avoid duplicates.`,
         });
@@ -221,6 +221,7 @@ export function exportArthur(options: ArthurExporterOptions): ArthurExporter {
 function readOutcomes(
   response: HttpResponse,
   inferences: ArthurInference[],
+  redact: (text: string) => string,
 ): Map<string, ItemOutcome> | undefined {
   const outcomes = new Map<string, ItemOutcome>();
   const allDelivered = () => {
@@ -240,7 +241,7 @@ function readOutcomes(
     for (const result of results) {
       const id = result.partner_inference_id as string;
       if (!sentIds.has(id)) continue;
-      const outcome = readResult(result);
+      const outcome = readResult(result, redact);
       if (!outcome.ok) found++;
       outcomes.set(id, outcome);
     }
@@ -249,7 +250,7 @@ function readOutcomes(
   }
   if (results && results.length === inferences.length) {
     inferences.forEach((inference, index) => {
-      outcomes.set(inference.partner_inference_id, readResult(results[index]));
+      outcomes.set(inference.partner_inference_id, readResult(results[index], redact));
     });
     return outcomes;
   }
@@ -259,10 +260,14 @@ function readOutcomes(
   return undefined;
 }
 
-function readResult(result: ArthurInferenceResult | undefined): ItemOutcome {
+/** One item's outcome; its message is Arthur's text, so a credential it quotes is redacted. */
+function readResult(
+  result: ArthurInferenceResult | undefined,
+  redact: (text: string) => string,
+): ItemOutcome {
   const status = typeof result?.status === "number" ? result.status : undefined;
   const message = truncateText(
-    typeof result?.message === "string" && result.message !== "" ? result.message : "no message",
+    typeof result?.message === "string" && result.message !== "" ? redact(result.message) : "no message",
     MAX_MESSAGE_CHARS,
   );
   if (status !== undefined && status >= 200 && status < 300) return { ok: true };

@@ -236,6 +236,73 @@ describe("createArthurEmulator", () => {
     expect(third.body.counts).toEqual({ success: 1, failure: 0, total: 1 });
   });
 
+  it("injects faults through hooks and stores nothing it did not answer with success", async () => {
+    await server.close();
+    const planned: Array<
+      "hang" | "reset" | "malformed" | { status: number; headers?: Record<string, string> }
+    > = [{ status: 500 }, { status: 429, headers: { "retry-after": "1" } }, "reset", "malformed", "hang"];
+    const seen: unknown[] = [];
+    emulator = createArthurEmulator({
+      maxRequestBytes: 2_000,
+      injectRequestFault: (request) => {
+        seen.push(request);
+        return planned.shift();
+      },
+      injectItemFault: (_inference, index) => (index === 1 ? { status: 503 } : undefined),
+    });
+    server = await startMockServer(emulator.handlers);
+    const headers = { authorization: KEY };
+    const path = "models/arthur-llm-model/inferences";
+    const body = [inference(VALID)];
+    expect((await call("POST", path, { body, headers })).status).toBe(500);
+    const limited = await call("POST", path, { body, headers });
+    expect([limited.status, limited.headers.get("retry-after")]).toEqual([429, "1"]);
+    await expect(call("POST", path, { body, headers })).rejects.toThrow();
+    const malformed = await fetch(`${server.url}/api/v3/${path}`, {
+      method: "POST",
+      headers: { ...headers, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    expect([malformed.status, await malformed.text()]).toEqual([207, "{ not json"]);
+    const hung = await fetch(`${server.url}/api/v3/${path}`, {
+      method: "POST",
+      headers: { ...headers, "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(100),
+    }).catch((error: unknown) => error);
+    expect(hung).toBeInstanceOf(Error);
+    const tooLarge = await call("POST", path, {
+      body: [inference({ ...VALID, input_text: "x".repeat(3_000) })],
+      headers,
+    });
+    expect(tooLarge).toMatchObject({
+      status: 413,
+      body: { error: expect.stringMatching(/exceeds 2000 bytes/) },
+    });
+    expect(emulator.received.inferences).toEqual([]);
+    expect(emulator.received.rejected).toEqual([]);
+
+    const partial = await call("POST", path, { body: [inference(VALID), inference(VALID)], headers });
+    expect(partial.body).toEqual({
+      counts: { success: 1, failure: 1, total: 2 },
+      results: [
+        { message: "success", status: 200 },
+        { message: "injected failure", status: 503 },
+      ],
+    });
+    expect(emulator.received.inferences).toHaveLength(1);
+    expect(emulator.received.rejected).toMatchObject([{ status: 503 }]);
+    expect(seen[0]).toEqual({
+      method: "POST",
+      endpoint: "inferences",
+      path,
+      bodyBytes: JSON.stringify(body).length,
+    });
+    expect(emulator.received.requests.map((request) => request.status)).toEqual([
+      500, 429, 0, 207, 0, 413, 207,
+    ]);
+  });
+
   it("builds token sequence models with or without the optional attributes", () => {
     expect(
       createArthurTokenSequenceModel({ likelihoodAttribute: null, optionalAttributes: false }).attributes,

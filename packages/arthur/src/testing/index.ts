@@ -87,6 +87,38 @@ export interface ArthurEmulatorOptions {
   sessionMaxAgeSeconds?: number;
   /** Refuse requests without `Arthur-Organization-ID` (whether the real server does is unconfirmed). @default false */
   requireOrganizationHeader?: boolean;
+  /** Answer 413 (storing nothing) to a request whose body has more bytes than this. @default no limit */
+  maxRequestBytes?: number;
+  /**
+   * Fault injection: called for every request that no `failNextRequests` fault took, before it is
+   * processed; a fault it returns is answered instead (and nothing is stored). Keep it deterministic,
+   * e.g. driven by a seeded pseudo-random generator.
+   * @default no injected faults
+   */
+  injectRequestFault?: (request: ArthurFaultContext) => ArthurFaultResponse | undefined;
+  /**
+   * Fault injection per inference: called for each inference of a request that is processed and no
+   * `failItem` fault took; a status it returns fails that inference in the 207 answer.
+   * @default no injected faults
+   */
+  injectItemFault?: (inference: unknown, index: number) => ArthurItemFaultResult | undefined;
+}
+
+/** What a request fault injector knows of the request. */
+export interface ArthurFaultContext {
+  method: string;
+  endpoint: ArthurEndpoint;
+  /** Path below `/api/v3`, with the query string. */
+  path: string;
+  /** Size of the request body, in bytes. */
+  bodyBytes: number;
+}
+
+/** How an item fault injector fails one inference of a 207 answer. */
+export interface ArthurItemFaultResult {
+  status: number;
+  /** @default "injected failure" */
+  message?: string;
 }
 
 /** Which endpoint a request reached. */
@@ -235,7 +267,10 @@ export function createArthurEmulator(options: ArthurEmulatorOptions = {}): Arthu
       return response;
     };
 
-    const fault = takeRequestFault(endpoint);
+    const bodyBytes = text === "" ? 0 : new TextEncoder().encode(text).length;
+    const fault =
+      takeRequestFault(endpoint) ??
+      options.injectRequestFault?.({ method: request.method, endpoint, path: entry.path, bodyBytes });
     if (fault === "hang") {
       await delay("infinite");
       return respond(json(504, { error: "unreachable" }));
@@ -250,6 +285,11 @@ export function createArthurEmulator(options: ArthurEmulatorOptions = {}): Arthu
       );
     }
     if (fault) return respond(json(fault.status, fault.body ?? { error: "injected failure" }, fault.headers));
+    if (options.maxRequestBytes !== undefined && bodyBytes > options.maxRequestBytes) {
+      return respond(
+        json(413, { error: `Request body of ${bodyBytes} bytes exceeds ${options.maxRequestBytes} bytes` }),
+      );
+    }
 
     if (endpoint === "login") {
       const credentials = body as { login?: unknown; password?: unknown } | undefined;
@@ -360,9 +400,12 @@ export function createArthurEmulator(options: ArthurEmulatorOptions = {}): Arthu
           (candidate.index === index || (id !== undefined && candidate.partnerInferenceId === id)),
       );
       let outcome: { status: number; message: string };
+      const injected = fault ? undefined : options.injectItemFault?.(item, index);
       if (fault) {
         used.add(fault);
         outcome = { status: fault.status, message: fault.message ?? "injected failure" };
+      } else if (injected) {
+        outcome = { status: injected.status, message: injected.message ?? "injected failure" };
       } else {
         const problem = validateInference(model, item);
         outcome = problem ? { status: 400, message: problem } : { status: 200, message: "success" };

@@ -3,7 +3,7 @@ import {
   ConfigurationError,
   ObservabilityCallbackHandler,
 } from "@langchain-observability/core";
-import { exportTrubrics, type TrubricsExporterOptions } from "./trubrics-exporter";
+import { exportTrubrics, requireOptionsObject, type TrubricsExporterOptions } from "./trubrics-exporter";
 
 /**
  * Options of `TrubricsCallbackHandler`: the Python handler's (`project`, `email`, `password`, `tags`,
@@ -92,6 +92,7 @@ export class TrubricsCallbackHandler extends ObservabilityCallbackHandler {
   readonly transport: "ingestion" | "legacy";
 
   constructor(options: TrubricsCallbackHandlerOptions = {}) {
+    requireOptionsObject(options, "TrubricsCallbackHandler");
     const { common, exporter } = splitTrubricsOptions(options ?? {});
     const trubricsExporter = exportTrubrics(exporter);
     super({ ...common, exporters: [trubricsExporter] });

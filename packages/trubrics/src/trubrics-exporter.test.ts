@@ -235,7 +235,67 @@ describe("ingestion API failures", () => {
     await chat(handler);
 
     expect(await handler.flush()).toMatchObject({ ok: true, exported: 1, failed: 0 });
+    expect(trubrics.emulator.receivedLlmEvents).toHaveLength(1);
     expect(errors).toEqual([]);
+  });
+
+  it("halves a batch refused with 413 until only the oversized record fails", async () => {
+    await restartEmulator({ maxRequestBytes: 8000 });
+    const { handler, errors } = ingestion();
+
+    for (const question of ["one", "two", "x".repeat(5000), "four", "five"]) await chat(handler, question);
+    const flushed = await handler.flush();
+
+    expect(flushed).toMatchObject({ ok: false, exported: 4, failed: 1, pending: 0 });
+    expect(handler.stats()).toMatchObject({ captured: 5, exported: 4, failed: 1, retried: 0 });
+    // Core's queue halves the refused batch; the halves may go out concurrently, so order is free.
+    expect([...statuses()].sort()).toMatchInlineSnapshot(`
+      [
+        "publish_llm_events 200",
+        "publish_llm_events 200",
+        "publish_llm_events 413",
+        "publish_llm_events 413",
+        "publish_llm_events 413",
+      ]
+    `);
+    expect(trubrics.emulator.receivedLlmEvents.map((event) => event.prompt).sort()).toEqual([
+      "five",
+      "four",
+      "one",
+      "two",
+    ]);
+    expect(errors).toHaveLength(1);
+    expect((errors[0] as VendorApiError).status).toBe(413);
+    expect(messageOf(errors[0])).toMatchInlineSnapshot(
+      `"Trubrics: POST <emulator>/publish_llm_events answered 413: {"detail":"Request payload size exceeds the limit: 8000 bytes."}"`,
+    );
+  });
+
+  it("counts as failed only the part of a halved batch that was not delivered", async () => {
+    const { handler, errors } = ingestion({ maxRetries: 0 });
+    let request = 0;
+    trubrics.emulator.injectFaults(() => {
+      request++;
+      if (request === 1) return { status: 413 };
+      return request === 3 ? { status: 500 } : undefined;
+    });
+
+    for (const question of ["one", "two", "three", "four"]) await chat(handler, question);
+    const flushed = await handler.flush();
+
+    expect(flushed).toMatchObject({ ok: false, exported: 2, failed: 2, pending: 0 });
+    expect(statuses()).toEqual([
+      "publish_llm_events 413",
+      "publish_llm_events 200",
+      "publish_llm_events 500",
+    ]);
+    // Core's queue sends the two halves concurrently: whichever arrived second got the 500.
+    const delivered = trubrics.emulator.receivedLlmEvents.map((event) => event.prompt).sort();
+    expect([
+      ["one", "two"],
+      ["four", "three"],
+    ]).toContainEqual(delivered);
+    expect(errors.map((error) => (error as VendorApiError).status)).toEqual([500]);
   });
 
   it("splits what it is given into requests of at most 100 items when driven directly", async () => {

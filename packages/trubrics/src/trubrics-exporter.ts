@@ -6,7 +6,6 @@ import {
   type ExporterContext,
   type ExporterHttpOptions,
   type ExportResult,
-  ExportTimeoutError,
   type HttpClient,
   type LLMRunRecord,
   loadNumber,
@@ -14,6 +13,7 @@ import {
   loadUrl,
   ObservabilityError,
   parseJson,
+  redactSecrets,
   VendorApiError,
 } from "@langchain-observability/core";
 import { mapRecordToTrubricsLlmEvent, mapRecordToTrubricsPromptDocument } from "./map-record-to-trubrics";
@@ -130,6 +130,11 @@ interface LegacySettings {
 }
 
 type Failure = NonNullable<ExportResult["failed"]>[number];
+/** A mapped record: its vendor payload and the record id the queue knows it by. */
+interface Entry<T> {
+  recordId: string;
+  payload: T;
+}
 
 /**
  * Creates the Trubrics exporter (for fan-out with other vendors). With `apiKey` (or env
@@ -138,10 +143,22 @@ type Failure = NonNullable<ExportResult["failed"]>[number];
  * (synchronously, without network); signing in happens on the first export.
  */
 export function exportTrubrics(options: TrubricsExporterOptions = {}): TrubricsExporter {
+  requireOptionsObject(options, "exportTrubrics");
   const settings = resolveTrubricsSettings(options ?? {});
   return settings.transport === "ingestion"
     ? createIngestionExporter(settings)
     : createLegacyExporter(settings);
+}
+
+/** Options must be a plain object (or nothing): a string or an array is a mistake, not a key list. */
+export function requireOptionsObject(options: unknown, receiver: string): void {
+  if (options === undefined || options === null) return;
+  if (typeof options !== "object" || Array.isArray(options)) {
+    throw new ConfigurationError({
+      message: `The \`options\` of ${receiver} must be an object, got ${Array.isArray(options) ? "an array" : typeof options}.`,
+      option: "options",
+    });
+  }
 }
 
 function resolveTrubricsSettings(options: TrubricsExporterOptions): IngestionSettings | LegacySettings {
@@ -236,9 +253,14 @@ function createIngestionExporter(settings: IngestionSettings): TrubricsExporter 
     accept: "application/json",
   });
 
-  const publish = async (events: TrubricsLlmEvent[], signal: AbortSignal): Promise<void> => {
+  const publish = async (entries: Array<Entry<TrubricsLlmEvent>>, signal: AbortSignal): Promise<void> => {
     // Any 2xx is success (the answer's body is UNCONFIRMED, so it is not read).
-    await client.request({ method: "POST", path: "publish_llm_events", json: events, signal });
+    await client.request({
+      method: "POST",
+      path: "publish_llm_events",
+      json: entries.map((entry) => entry.payload),
+      signal,
+    });
   };
 
   return {
@@ -251,32 +273,41 @@ function createIngestionExporter(settings: IngestionSettings): TrubricsExporter 
     async export(records, signal) {
       const failed: Failure[] = [];
       const entries = mapEach(records, mapRecordToTrubricsLlmEvent, failed);
+      const requestFailures: Array<{ entries: Array<Entry<TrubricsLlmEvent>>; error: unknown }> = [];
+      let delivered = 0;
+
+      /** Sends one chunk; what cannot be delivered goes to `requestFailures` (never throws). */
+      const send = async (chunk: Array<Entry<TrubricsLlmEvent>>, isResend = false): Promise<void> => {
+        try {
+          await publish(chunk, signal);
+          delivered += chunk.length;
+          return;
+        } catch (error) {
+          const rejected = isResend ? undefined : rejectedItems(error, chunk.length);
+          if (!rejected) {
+            requestFailures.push({ entries: chunk, error });
+            return;
+          }
+          // A 422 that names its items: fail those, send the others once more.
+          requestFailures.push({ entries: chunk.filter((_, index) => rejected.has(index)), error });
+          const rest = chunk.filter((_, index) => !rejected.has(index));
+          if (rest.length > 0) await send(rest, true);
+        }
+      };
+
       // The queue already caps batches at 100; this keeps the limit if the exporter is driven directly.
       for (let start = 0; start < entries.length; start += MAX_INGESTION_BATCH_SIZE) {
-        const chunk = entries.slice(start, start + MAX_INGESTION_BATCH_SIZE);
-        try {
-          await publish(
-            chunk.map((entry) => entry.payload),
-            signal,
-          );
-        } catch (error) {
-          const rejected = rejectedItems(error, chunk.length);
-          if (!rejected) throw withoutRequestDetails(error);
-          // A 422 that names its items: fail those, send the others once more.
-          const rejection = withoutRequestDetails(error);
-          for (const index of rejected) {
-            failed.push({ recordId: chunk[index]!.recordId, error: rejection, retryable: false });
-          }
-          const rest = chunk.filter((_, index) => !rejected.has(index));
-          if (rest.length === 0) continue;
-          try {
-            await publish(
-              rest.map((entry) => entry.payload),
-              signal,
-            );
-          } catch (secondError) {
-            throw withoutRequestDetails(secondError);
-          }
+        await send(entries.slice(start, start + MAX_INGESTION_BATCH_SIZE));
+      }
+      // One request that failed for the whole batch is reported once, as a failed batch.
+      const [only] = requestFailures;
+      if (delivered === 0 && requestFailures.length === 1 && only!.entries.length === entries.length) {
+        throw only!.error;
+      }
+      for (const { entries: undelivered, error } of requestFailures) {
+        const reason = asObservabilityError(error);
+        for (const entry of undelivered) {
+          failed.push({ recordId: entry.recordId, error: reason, retryable: false });
         }
       }
       return failed.length > 0 ? { failed } : {};
@@ -505,7 +536,8 @@ function createLegacyExporter(settings: LegacySettings): TrubricsExporter {
         method: "POST",
         url,
         status: response.status,
-        responseBody: response.text,
+        // Built here, not by the HTTP client: redact what it cannot know, the session token.
+        responseBody: redactSecrets(response.text, [settings.password, auth.idToken]),
         isRetryable: false,
       });
     }
@@ -525,14 +557,8 @@ function createLegacyExporter(settings: LegacySettings): TrubricsExporter {
       const failed: Failure[] = [];
       const entries = mapEach(successful, mapRecordToTrubricsPromptDocument, failed);
       if (entries.length === 0) return { failed };
-      let auth: { idToken: string };
-      let url: string;
-      try {
-        auth = { idToken: await getIdToken(signal) };
-        url = `${await getProjectUrl(auth.idToken, signal)}/prompts`;
-      } catch (error) {
-        throw withoutRequestDetails(error);
-      }
+      const auth = { idToken: await getIdToken(signal) };
+      const url = `${await getProjectUrl(auth.idToken, signal)}/prompts`;
       const writeFailures: Failure[] = [];
       await forEachConcurrently(entries, LEGACY_WRITE_CONCURRENCY, async (entry) => {
         try {
@@ -540,7 +566,7 @@ function createLegacyExporter(settings: LegacySettings): TrubricsExporter {
         } catch (error) {
           writeFailures.push({
             recordId: entry.recordId,
-            error: withoutRequestDetails(error),
+            error: asObservabilityError(error),
             retryable: false,
           });
         }
@@ -571,7 +597,7 @@ function createLegacyExporter(settings: LegacySettings): TrubricsExporter {
         });
       }
     }
-    return withoutRequestDetails(error);
+    return asObservabilityError(error);
   }
 }
 
@@ -603,8 +629,8 @@ function mapEach<T>(
   records: LLMRunRecord[],
   map: (record: LLMRunRecord) => T,
   failed: Failure[],
-): Array<{ recordId: string; payload: T }> {
-  const entries: Array<{ recordId: string; payload: T }> = [];
+): Array<Entry<T>> {
+  const entries: Array<Entry<T>> = [];
   for (const record of records) {
     try {
       entries.push({ recordId: record.recordId, payload: map(record) });
@@ -622,31 +648,8 @@ function mapEach<T>(
   return entries;
 }
 
-/**
- * The same error without its `cause`: the HTTP library's error keeps the request options (headers
- * with the API key or token, the sign-in body with the password), which must never reach a log.
- */
-function withoutRequestDetails(error: unknown): ObservabilityError {
-  if (VendorApiError.isInstance(error)) {
-    return new VendorApiError({
-      vendor: error.vendor,
-      method: error.method,
-      url: error.url,
-      ...(error.status === undefined ? {} : { status: error.status }),
-      ...(error.responseBody === undefined ? {} : { responseBody: error.responseBody }),
-      isRetryable: error.isRetryable,
-      message: error.message,
-    });
-  }
-  if (ExportTimeoutError.isInstance(error)) {
-    return new ExportTimeoutError({
-      vendor: error.vendor,
-      ...(error.method === undefined ? {} : { method: error.method }),
-      ...(error.url === undefined ? {} : { url: error.url }),
-      timeoutMs: error.timeoutMs,
-      message: error.message,
-    });
-  }
+/** Core's HTTP client only throws `ObservabilityError`s; anything else is wrapped (without its cause). */
+function asObservabilityError(error: unknown): ObservabilityError {
   if (ObservabilityError.isInstance(error)) return error;
   const { name, message } = describeError(error);
   return new ObservabilityError({ message: `${VENDOR}: ${name}: ${message}` });

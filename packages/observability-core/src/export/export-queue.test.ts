@@ -203,6 +203,34 @@ describe("export queue", () => {
     expect(onError).toHaveBeenCalledTimes(1);
   });
 
+  it("halves a batch the vendor refuses as too large (413) until only the oversized record fails", async () => {
+    const sizes: number[] = [];
+    const exporter = createMemoryExporter({
+      concurrency: 1,
+      onExport: (records) => {
+        sizes.push(records.length);
+        const tooLarge = records.some((record) => record.input.prompt === "q5") || records.length > 4;
+        if (tooLarge) throw new VendorApiError({ vendor: "M", method: "POST", url: "u", status: 413 });
+        return undefined;
+      },
+    });
+    const onError = vi.fn();
+    const handler = new ObservabilityCallbackHandler({
+      exporters: [exporter],
+      flushIntervalMs: 60_000,
+      onError,
+    });
+    await invokeMany(handler, 8);
+    const result = await handler.flush();
+    expect(sizes).toEqual([8, 4, 4, 2, 1, 1, 2]);
+    expect(exporter.records.map((record) => record.input.prompt).sort()).toEqual(
+      ["q0", "q1", "q2", "q3", "q4", "q6", "q7"].sort(),
+    );
+    expect(result).toMatchObject({ exported: 7, failed: 1, pending: 0 });
+    expect(handler.stats().retried).toBe(0);
+    expect(onError).toHaveBeenCalledTimes(1);
+  });
+
   it("gives up on a record that keeps failing after maxRetries", async () => {
     const exporter = createMemoryExporter({
       onExport: (records) => ({

@@ -1,5 +1,6 @@
 import type { LLMRunRecord } from "../capture/llm-run-record";
 import { ObservabilityError } from "../errors/observability-error";
+import { VendorApiError } from "../errors/vendor-api-error";
 import type { Exporter } from "./exporter";
 
 export interface ExportQueueOptions {
@@ -24,6 +25,8 @@ interface QueueItem {
   record: LLMRunRecord;
   attempts: number;
   bytes: number;
+  /** Set when a batch holding this record was refused as too large (413): the most to send with it. */
+  batchLimit?: number;
 }
 
 const MAX_PAUSE_MS = 30_000;
@@ -167,7 +170,8 @@ export class ExportQueue {
   private takeBatch(): QueueItem[] {
     const batch: QueueItem[] = [];
     let bytes = 0;
-    while (this.size > 0 && batch.length < this.batchSize) {
+    const limit = Math.min(this.batchSize, this.items[this.head]?.batchLimit ?? Number.POSITIVE_INFINITY);
+    while (this.size > 0 && batch.length < limit) {
       const item = this.items[this.head]!;
       if (item.bytes < 0) item.bytes = measure(item.record);
       if (item.bytes > this.options.maxBatchBytes) {
@@ -204,6 +208,14 @@ export class ExportQueue {
         failures = Array.isArray(result?.failed) ? result.failed : [];
         this.consecutiveFailures = 0;
       } catch (error) {
+        if (isTooLarge(error) && batch.length > 1 && !this.closed) {
+          // The vendor refused the request as too large: send each half on its own, so only
+          // records too large by themselves fail. Not a retry: nothing was accepted.
+          const half = Math.ceil(batch.length / 2);
+          for (const item of batch) item.batchLimit = half;
+          retry.push(...batch);
+          return;
+        }
         this.stats.failed += batch.length;
         this.options.onError(error);
         this.pause();
@@ -230,7 +242,7 @@ export class ExportQueue {
       this.inFlightRecords -= batch.length;
       if (retry.length > 0) {
         this.items.splice(this.head, 0, ...retry);
-        this.pause();
+        if (retry.some((item) => item.batchLimit === undefined)) this.pause();
       }
       this.updatePending();
       if (this.draining > 0 || this.size >= this.batchSize) this.kick();
@@ -264,6 +276,10 @@ export class ExportQueue {
       for (const waiter of waiters) waiter();
     }
   }
+}
+
+function isTooLarge(error: unknown): boolean {
+  return VendorApiError.isInstance(error) && error.status === 413;
 }
 
 function measure(record: LLMRunRecord): number {

@@ -170,6 +170,24 @@ describe("createHttpClient", () => {
     expect(error.message).not.toContain("pl_secret_123");
   });
 
+  it("keeps query strings and secrets out of the sanitized cause too", async () => {
+    const { inspect } = await import("node:util");
+    const { resolver } = sequence(() => new HttpResponse("no", { status: 500 }));
+    const url = await serve(resolver);
+    const client = createHttpClient({
+      vendor: "Acme",
+      baseUrl: url,
+      maxRetries: 0,
+      secrets: ["path-secret-42"],
+    });
+    const error = await client
+      .request({ method: "POST", path: "ingest/path-secret-42?key=query-secret-7", json: {} })
+      .catch((caught) => caught);
+    const shown = inspect(error, { depth: 20, showHidden: true });
+    expect(shown).not.toContain("query-secret-7");
+    expect(shown).not.toContain("path-secret-42");
+  });
+
   it("gives up after maxRetries with a retryable VendorApiError", async () => {
     const { seen, resolver } = sequence(() => new HttpResponse("down", { status: 502 }));
     const url = await serve(resolver);

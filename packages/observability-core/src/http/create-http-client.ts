@@ -28,7 +28,9 @@ export interface HttpClientOptions {
   userAgent?: string;
   /**
    * Credentials this client sends (API keys, passwords, tokens): replaced with `[redacted]` in any
-   * error message or response body it reports, in case a vendor echoes them back.
+   * error message, URL or response body it reports, in case a vendor echoes them back. The array is
+   * read when a request fails, so a token obtained later may be pushed onto it. Values shorter than
+   * 4 characters are not redacted (they would match ordinary text).
    */
   secrets?: Array<string | undefined>;
 }
@@ -126,13 +128,15 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         const text = await response.text();
         return { status: response.status, headers: response.headers, text, body: parseJson(text) };
       } catch (error) {
+        // Read at failure time, so credentials obtained later (session tokens) can be added to the list.
+        const secrets = (options.secrets ?? []).filter(
+          (secret): secret is string => typeof secret === "string" && secret.length >= 4,
+        );
         throw await toVendorError(error, {
-          secrets: (options.secrets ?? []).filter(
-            (secret): secret is string => typeof secret === "string" && secret.length >= 4,
-          ),
+          secrets,
           vendor: options.vendor,
           method: request.method,
-          url: displayUrl,
+          url: redactSecrets(displayUrl, secrets),
           timeoutMs,
           signal: request.signal,
         });
@@ -159,9 +163,12 @@ export function redactSecrets(text: string, secrets: ReadonlyArray<string | unde
  * What an error may keep as its `cause`: ky's errors hold the request and its options (headers
  * with credentials, the body), which `util.inspect` would print. Only name, message and code pass.
  */
-function safeCause(error: unknown): Error | undefined {
+function safeCause(error: unknown, secrets: string[]): Error | undefined {
   if (!(error instanceof Error)) return undefined;
-  const cause = new Error(error.message);
+  // ky's messages hold the whole URL: drop query strings (they may carry keys) and known secrets.
+  const cause = new Error(
+    redactSecrets(error.message.replace(/(https?:\/\/[^\s?#]*)\?[^\s#]*/g, "$1"), secrets),
+  );
   cause.name = error.name;
   const code = (error as { code?: unknown }).code ?? (error.cause as { code?: unknown } | undefined)?.code;
   if (typeof code === "string") (cause as Error & { code?: string }).code = code;
@@ -204,7 +211,7 @@ async function toVendorError(
       status: error.response.status,
       responseBody,
       isRetryable: isRetryableStatus(error.response.status),
-      cause: safeCause(error),
+      cause: safeCause(error, context.secrets),
     });
   }
   if (error instanceof TimeoutError) {
@@ -213,7 +220,7 @@ async function toVendorError(
       method,
       url,
       timeoutMs: context.timeoutMs,
-      cause: safeCause(error),
+      cause: safeCause(error, context.secrets),
     });
   }
   if (context.signal?.aborted) {
@@ -223,7 +230,7 @@ async function toVendorError(
       url,
       timeoutMs: context.timeoutMs,
       message: `${vendor}: ${method} ${url} was aborted (export deadline or shutdown)`,
-      cause: safeCause(error),
+      cause: safeCause(error, context.secrets),
     });
   }
   const reason = redactSecrets(
@@ -236,7 +243,7 @@ async function toVendorError(
     url,
     isRetryable: true,
     message: `${vendor}: ${method} ${url} failed: ${reason}`,
-    cause: safeCause(error),
+    cause: safeCause(error, context.secrets),
   });
 }
 

@@ -36,6 +36,11 @@ export interface TrubricsEmulatorOptions {
   firebaseProjectId?: string;
   /** Lifetime of an id token, in seconds (`expiresIn`). @default 3600 */
   tokenLifetimeSeconds?: number;
+  /**
+   * Largest request body accepted, in bytes; a larger one is answered 413 and not handled, as the
+   * proxy in front of a real service would. @default no limit
+   */
+  maxRequestBytes?: number;
 }
 
 /** The endpoints of the emulator, for `failNext`. */
@@ -48,14 +53,25 @@ export type TrubricsEmulatorRoute =
   | "createPrompt";
 
 /**
- * An injected failure: an answer with this status (and headers/body), a dropped connection, a
- * request that never gets an answer, or a 200 whose body is not JSON.
+ * An injected failure: an answer with this status (and headers/body) instead of handling the
+ * request, a dropped connection, a request that never gets an answer, or `malformed`: the request
+ * is handled as usual (and kept when accepted) but a success answer's body is not JSON.
  */
 export type TrubricsEmulatorFault =
   | { status: number; headers?: Record<string, string>; body?: unknown }
   | "connection-reset"
   | "hang"
   | "malformed";
+
+/**
+ * Decides the fault of one request (or none), for requests `failNext` has queued nothing for;
+ * it runs in arrival order, so a seeded generator makes a run repeatable.
+ */
+export type TrubricsEmulatorFaultInjector = (request: {
+  route: TrubricsEmulatorRoute;
+  method: string;
+  path: string;
+}) => TrubricsEmulatorFault | undefined;
 
 /** One request the emulator saw (never its credentials). */
 export interface TrubricsEmulatorRequest {
@@ -91,11 +107,13 @@ export interface TrubricsEmulator {
   readonly requests: TrubricsEmulatorRequest[];
   /** Successful sign-ins so far. */
   readonly signIns: number;
-  /** Makes the next `times` requests to `route` fail with `fault` (before any validation). */
+  /** Makes the next `times` requests to `route` fail with `fault` (answered before any validation). */
   failNext(route: TrubricsEmulatorRoute, fault: TrubricsEmulatorFault, times?: number): void;
+  /** Asks `injector` for the fault of every later request; `undefined` stops injecting. */
+  injectFaults(injector: TrubricsEmulatorFaultInjector | undefined): void;
   /** Invalidates every id token issued so far (Firestore then answers 401). */
   revokeTokens(): void;
-  /** Forgets everything received, injected failures and tokens. */
+  /** Forgets everything received, injected failures (and the injector) and tokens. */
   reset(): void;
 }
 
@@ -139,6 +157,7 @@ export function createTrubricsEmulator(options: TrubricsEmulatorOptions = {}): T
   const receivedPrompts: TrubricsEmulatorPrompt[] = [];
   const requests: TrubricsEmulatorRequest[] = [];
   const faults = new Map<TrubricsEmulatorRoute, TrubricsEmulatorFault[]>();
+  let injector: TrubricsEmulatorFaultInjector | undefined;
   const tokens = new Map<string, { email: string; expiresAt: number }>();
   let signIns = 0;
   let promptSequence = 0;
@@ -166,35 +185,46 @@ export function createTrubricsEmulator(options: TrubricsEmulatorOptions = {}): T
     return HttpResponse.json(body as Record<string, unknown>, { status, headers });
   };
 
-  /** Applies an injected failure, if one is queued for this route. */
-  const injected = async (route: TrubricsEmulatorRoute, request: Request): Promise<Response | undefined> => {
-    const queue = faults.get(route);
-    const fault = queue?.shift();
-    if (fault === undefined) return undefined;
-    if (fault === "connection-reset") {
-      log(route, request, "connection-reset");
-      return HttpResponse.error() as Response;
-    }
-    if (fault === "hang") {
-      log(route, request, "hang");
-      await delay("infinite");
-      return undefined;
-    }
-    if (fault === "malformed") {
-      log(route, request, 200);
+  /**
+   * Serves one route: an injected fault or an oversized body is answered without handling the
+   * request, so only a request answered with success is ever kept.
+   */
+  const serve =
+    (route: TrubricsEmulatorRoute, handle: (request: Request) => Promise<Response | undefined>) =>
+    async ({ request }: { request: Request }): Promise<Response | undefined> => {
+      const path = new URL(request.url).pathname;
+      const fault = faults.get(route)?.shift() ?? injector?.({ route, method: request.method, path });
+      if (fault === "connection-reset") {
+        log(route, request, "connection-reset");
+        return HttpResponse.error() as Response;
+      }
+      if (fault === "hang") {
+        log(route, request, "hang");
+        await delay("infinite");
+        return undefined;
+      }
+      if (fault !== undefined && fault !== "malformed") {
+        return answer(
+          route,
+          request,
+          fault.body ?? defaultFaultBody(route, fault.status),
+          fault.status,
+          fault.headers,
+        );
+      }
+      if (options.maxRequestBytes !== undefined && request.body) {
+        const bytes = (await request.clone().arrayBuffer()).byteLength;
+        if (bytes > options.maxRequestBytes) {
+          return answer(route, request, tooLargeBody(route, options.maxRequestBytes), 413);
+        }
+      }
+      const response = await handle(request);
+      if (fault !== "malformed" || !response?.ok) return response;
       return new HttpResponse("<html>upstream sent garbage", {
-        status: 200,
+        status: response.status,
         headers: { "content-type": "application/json" },
       }) as Response;
-    }
-    return answer(
-      route,
-      request,
-      fault.body ?? defaultFaultBody(route, fault.status),
-      fault.status,
-      fault.headers,
-    );
-  };
+    };
 
   // ---- Ingestion API -----------------------------------------------------------------------
 
@@ -202,8 +232,6 @@ export function createTrubricsEmulator(options: TrubricsEmulatorOptions = {}): T
     route: "publish_llm_events" | "publish_events",
     request: Request,
   ): Promise<Response | undefined> => {
-    const failure = await injected(route, request);
-    if (failure) return failure;
     const reject = (status: number, detail: TrubricsIngestionErrorBody["detail"]) =>
       answer(route, request, { detail }, status);
     const apiKey = request.headers.get("x-api-key");
@@ -244,8 +272,6 @@ export function createTrubricsEmulator(options: TrubricsEmulatorOptions = {}): T
 
   const signIn = async (request: Request): Promise<Response | undefined> => {
     const route = "signInWithPassword";
-    const failure = await injected(route, request);
-    if (failure) return failure;
     const key = new URL(request.url).searchParams.get("key");
     if (!key) {
       return answer(
@@ -359,8 +385,6 @@ export function createTrubricsEmulator(options: TrubricsEmulatorOptions = {}): T
 
   const runQuery = async (request: Request): Promise<Response | undefined> => {
     const route = "runQuery";
-    const failure = await injected(route, request);
-    if (failure) return failure;
     const [, projectId] = ROUTES.runQuery.exec(new URL(request.url).pathname) ?? [];
     const denied = authorise(route, request, projectId);
     if (denied) return denied;
@@ -416,8 +440,6 @@ export function createTrubricsEmulator(options: TrubricsEmulatorOptions = {}): T
 
   const listProjects = async (request: Request): Promise<Response | undefined> => {
     const route = "listProjects";
-    const failure = await injected(route, request);
-    if (failure) return failure;
     const url = new URL(request.url);
     const [, projectId, organisation] = ROUTES.listProjects.exec(url.pathname) ?? [];
     const denied = authorise(route, request, projectId);
@@ -439,8 +461,6 @@ export function createTrubricsEmulator(options: TrubricsEmulatorOptions = {}): T
 
   const createPrompt = async (request: Request): Promise<Response | undefined> => {
     const route = "createPrompt";
-    const failure = await injected(route, request);
-    if (failure) return failure;
     const [, projectId, organisation, encodedProject] =
       ROUTES.createPrompt.exec(new URL(request.url).pathname) ?? [];
     const denied = authorise(route, request, projectId);
@@ -475,12 +495,18 @@ export function createTrubricsEmulator(options: TrubricsEmulatorOptions = {}): T
   };
 
   const handlers: RequestHandler[] = [
-    http.post(ROUTES.publishLlmEvents, ({ request }) => ingestion("publish_llm_events", request)),
-    http.post(ROUTES.publishEvents, ({ request }) => ingestion("publish_events", request)),
-    http.post(ROUTES.signIn, ({ request }) => signIn(request)),
-    http.post(ROUTES.runQuery, ({ request }) => runQuery(request)),
-    http.get(ROUTES.listProjects, ({ request }) => listProjects(request)),
-    http.post(ROUTES.createPrompt, ({ request }) => createPrompt(request)),
+    http.post(
+      ROUTES.publishLlmEvents,
+      serve("publish_llm_events", (request) => ingestion("publish_llm_events", request)),
+    ),
+    http.post(
+      ROUTES.publishEvents,
+      serve("publish_events", (request) => ingestion("publish_events", request)),
+    ),
+    http.post(ROUTES.signIn, serve("signInWithPassword", signIn)),
+    http.post(ROUTES.runQuery, serve("runQuery", runQuery)),
+    http.get(ROUTES.listProjects, serve("listProjects", listProjects)),
+    http.post(ROUTES.createPrompt, serve("createPrompt", createPrompt)),
   ];
 
   return {
@@ -498,6 +524,9 @@ export function createTrubricsEmulator(options: TrubricsEmulatorOptions = {}): T
       for (let count = 0; count < times; count++) queue.push(fault);
       faults.set(route, queue);
     },
+    injectFaults(next) {
+      injector = next;
+    },
     revokeTokens() {
       tokens.clear();
     },
@@ -508,6 +537,7 @@ export function createTrubricsEmulator(options: TrubricsEmulatorOptions = {}): T
       receivedPrompts.length = 0;
       requests.length = 0;
       faults.clear();
+      injector = undefined;
       tokens.clear();
       signIns = 0;
       promptSequence = 0;
@@ -529,11 +559,20 @@ function googleError(code: number, message: string, status: string): GoogleApiEr
   return { error: { code, message, status } };
 }
 
+/** The answer to a body over `maxRequestBytes`, in each service's error shape. */
+function tooLargeBody(route: TrubricsEmulatorRoute, maxRequestBytes: number): unknown {
+  const message = `Request payload size exceeds the limit: ${maxRequestBytes} bytes.`;
+  return route === "publish_llm_events" || route === "publish_events"
+    ? { detail: message }
+    : googleError(413, message, "INVALID_ARGUMENT");
+}
+
 /** The body a real service would send with an injected status. */
 function defaultFaultBody(route: TrubricsEmulatorRoute, status: number): unknown {
   if (route === "publish_llm_events" || route === "publish_events") {
     const detail: Record<number, string> = {
       401: "Invalid API key.",
+      413: "Request entity too large.",
       422: "Unprocessable entity.",
       429: "Too many requests.",
       500: "Internal server error.",
@@ -546,6 +585,7 @@ function defaultFaultBody(route: TrubricsEmulatorRoute, status: number): unknown
     401: "UNAUTHENTICATED",
     403: "PERMISSION_DENIED",
     404: "NOT_FOUND",
+    413: "INVALID_ARGUMENT",
     429: "RESOURCE_EXHAUSTED",
     500: "INTERNAL",
     503: "UNAVAILABLE",

@@ -243,6 +243,75 @@ describe("ingestion API", () => {
     emulator.reset();
     expect([emulator.requests, emulator.receivedLlmEvents, emulator.signIns]).toEqual([[], [], 0]);
   });
+
+  it("asks a fault injector about every request failNext has nothing queued for, until reset", async () => {
+    const headers = { "x-api-key": API_KEY };
+    const asked: string[] = [];
+    emulator.injectFaults(({ route, method, path }) => {
+      asked.push(`${route} ${method} ${path}`);
+      return asked.length === 1 ? { status: 429, headers: { "retry-after": "0" } } : undefined;
+    });
+    emulator.failNext("publish_llm_events", { status: 500 });
+
+    expect((await send("/publish_llm_events", { body: [llmEvent()], headers })).status).toBe(500);
+    const throttled = await fetch(`${server.url}/publish_llm_events`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify([llmEvent()]),
+    });
+    expect([throttled.status, throttled.headers.get("retry-after"), await throttled.json()]).toEqual([
+      429,
+      "0",
+      { detail: "Too many requests." },
+    ]);
+    expect((await send("/publish_llm_events", { body: [llmEvent()], headers })).status).toBe(200);
+    expect(asked).toEqual([
+      "publish_llm_events POST /publish_llm_events",
+      "publish_llm_events POST /publish_llm_events",
+    ]);
+    expect(emulator.receivedLlmEvents).toHaveLength(1);
+
+    emulator.reset();
+    expect((await send("/publish_llm_events", { body: [llmEvent()], headers })).status).toBe(200);
+    expect(asked).toHaveLength(2);
+  });
+
+  it("keeps what a malformed answer accepted, and answers a body that is not JSON", async () => {
+    emulator.failNext("publish_llm_events", "malformed", 2);
+    const post = (apiKey: string) =>
+      fetch(`${server.url}/publish_llm_events`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-api-key": apiKey },
+        body: JSON.stringify([llmEvent()]),
+      });
+
+    const accepted = await post(API_KEY);
+    expect([accepted.status, await accepted.text()]).toEqual([200, "<html>upstream sent garbage"]);
+    // An error answer stays what it is: only a success is garbled.
+    const refused = await post("wrong-key");
+    expect([refused.status, await refused.json()]).toEqual([401, { detail: "Invalid API key." }]);
+    expect(emulator.receivedLlmEvents).toHaveLength(1);
+  });
+
+  it("answers 413 to a body over maxRequestBytes and keeps nothing of it", async () => {
+    await server.close();
+    emulator = createTrubricsEmulator({ apiKeys: [API_KEY], maxRequestBytes: 2000 });
+    server = await startMockServer(emulator.handlers);
+    const headers = { "x-api-key": API_KEY };
+
+    const large = await send("/publish_llm_events", {
+      body: [llmEvent({ prompt: "x".repeat(2000) })],
+      headers,
+    });
+    const small = await send("/publish_llm_events", { body: [llmEvent()], headers });
+
+    expect(large).toEqual({
+      status: 413,
+      body: { detail: "Request payload size exceeds the limit: 2000 bytes." },
+    });
+    expect(small.status).toBe(200);
+    expect(emulator.receivedLlmEvents.map((event) => event.prompt)).toEqual(["p"]);
+  });
 });
 
 describe("Firebase sign-in", () => {

@@ -369,7 +369,7 @@ describe("transport failures", () => {
     await runPrompts(handler, ["a", "b"]);
     arthur.emulator.failNextRequests({
       endpoint: "inferences",
-      response: { status: 413, body: { error: "Payload too large" } },
+      response: { status: 400, body: { error: "Bad request" } },
     });
     expect(await handler.flush()).toMatchObject({ ok: false, exported: 0, failed: 2 });
     expect(
@@ -377,9 +377,26 @@ describe("transport failures", () => {
     ).toHaveLength(1);
     expect(messages()).toMatchInlineSnapshot(`
       [
-        "Arthur: POST http://127.0.0.1:<port>/api/v3/models/arthur-llm-model/inferences answered 413: {"error":"Payload too large"}",
+        "Arthur: POST http://127.0.0.1:<port>/api/v3/models/arthur-llm-model/inferences answered 400: {"error":"Bad request"}",
       ]
     `);
+  });
+
+  it("splits a batch refused as too large (413) instead of failing it whole", async () => {
+    const handler = createHandler();
+    await runPrompts(handler, ["a", "b"]);
+    arthur.emulator.failNextRequests({
+      endpoint: "inferences",
+      response: { status: 413, body: { error: "Payload too large" } },
+    });
+    expect(await handler.flush()).toMatchObject({ ok: true, exported: 2, failed: 0 });
+    const sent = arthur.emulator.received.requests.filter((request) => request.endpoint === "inferences");
+    expect(sent.map((request) => [request.status, (request.body as unknown[]).length])).toEqual([
+      [413, 2],
+      [207, 1],
+      [207, 1],
+    ]);
+    expect(messages()).toEqual([]);
   });
 });
 

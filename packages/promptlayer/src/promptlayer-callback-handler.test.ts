@@ -747,12 +747,27 @@ describe("PromptLayerCallbackHandler failure paths", () => {
     }
     const client = new PromptLayerClient({ apiKey: "pl_other_secret", baseUrl: server.url, maxRetries: 0 });
     seen.push(await client.templates.get("example").catch((error: unknown) => error));
+    // The client's own calls: an error answer (the header key) and a 200 `success: false` (the body key).
+    const clientEcho = { success: false, message: "key pl_other_secret is not allowed here" };
+    emulator.injectFault({
+      kind: "status",
+      status: 403,
+      body: clientEcho,
+      path: "/prompt-templates/example",
+    });
+    seen.push(await client.templates.get("example").catch((error: unknown) => error));
+    emulator.injectFault({ kind: "status", status: 200, body: clientEcho, path: "/create-group" });
+    seen.push(await client.groups.create().catch((error: unknown) => error));
 
     expect(warn).toHaveBeenCalledTimes(1);
-    expect(seen).toHaveLength(4);
+    expect(seen).toHaveLength(6);
+    expect(seen.slice(4).map((error) => (error as VendorApiError).status)).toEqual([403, 200]);
     const texts = [
       ...warn.mock.calls.map((call) => call.map(String).join(" ")),
-      ...seen.map((error) => `${String(error)}\n${inspect(error, { depth: 20 })}\n${JSON.stringify(error)}`),
+      ...seen.map(
+        (error) =>
+          `${String(error)}\n${inspect(error, { depth: 20, showHidden: true })}\n${JSON.stringify(error)}`,
+      ),
       JSON.stringify(handler.stats()),
     ];
     for (const text of texts) {

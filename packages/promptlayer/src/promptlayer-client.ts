@@ -15,7 +15,7 @@ import type {
   PromptLayerPromptTemplate,
   PromptLayerRequestId,
 } from "./promptlayer-api";
-import { isRecord, rejectedAnswerError, sanitizePromptLayerError } from "./promptlayer-error";
+import { isRecord, rejectedAnswerError } from "./promptlayer-error";
 import { readRequestId } from "./promptlayer-exporter";
 import {
   loadPromptLayerSettings,
@@ -151,6 +151,8 @@ export class PromptLayerClient {
       ...(options?.fetch ? { fetch: options.fetch } : {}),
       headers: { accept: "application/json" },
       userAgent: `@langchain-observability/promptlayer/${VERSION}`,
+      // The key travels in every body or header: the client keeps it out of the errors it raises.
+      secrets: [this.#settings.apiKey],
     });
     this.track = {
       score: (args) => this.#trackScore(args),
@@ -288,17 +290,12 @@ export class PromptLayerClient {
     // The whole name is encoded (as the Python SDK does), so "/", "?" and "#" stay part of it.
     const path = `prompt-templates/${encodeURIComponent(name)}`;
     const url = `${this.#http.baseUrl}/${path}`;
-    let response: HttpResponse;
-    try {
-      response = await this.#http.request({
-        method: "POST",
-        path,
-        json: body,
-        headers: { "x-api-key": this.#settings.apiKey },
-      });
-    } catch (error) {
-      throw sanitizePromptLayerError(error, this.#settings.apiKey);
-    }
+    const response = await this.#http.request({
+      method: "POST",
+      path,
+      json: body,
+      headers: { "x-api-key": this.#settings.apiKey },
+    });
     const answer = response.body as PromptLayerGetTemplateResponse | undefined;
     if (!isRecord(answer) || answer.success === false || !isRecord(answer.prompt_template)) {
       throw rejectedAnswerError({
@@ -330,16 +327,11 @@ export class PromptLayerClient {
 
   /** POSTs to a tracking endpoint with `api_key` in the body (as PromptLayer's SDKs do). */
   async #post(path: string, body: Record<string, unknown>): Promise<HttpResponse> {
-    let response: HttpResponse;
-    try {
-      response = await this.#http.request({
-        method: "POST",
-        path,
-        json: { ...body, api_key: this.#settings.apiKey },
-      });
-    } catch (error) {
-      throw sanitizePromptLayerError(error, this.#settings.apiKey);
-    }
+    const response = await this.#http.request({
+      method: "POST",
+      path,
+      json: { ...body, api_key: this.#settings.apiKey },
+    });
     if (isRecord(response.body) && response.body.success === false) {
       throw rejectedAnswerError({
         method: "POST",

@@ -10,10 +10,11 @@ import {
   type LLMRunRecord,
   loadNumber,
   ObservabilityError,
+  redactSecrets,
 } from "@langchain-observability/core";
 import { mapRecordToPromptLayer } from "./map-record-to-promptlayer";
 import type { PromptLayerTrackRequestBody, PromptLayerTrackRequestResponse } from "./promptlayer-api";
-import { isRecord, redactSecret, rejectedAnswerError, sanitizePromptLayerError } from "./promptlayer-error";
+import { isRecord, rejectedAnswerError } from "./promptlayer-error";
 import {
   loadPromptLayerSettings,
   PROMPTLAYER_VENDOR,
@@ -90,6 +91,8 @@ export function exportPromptLayer(options: PromptLayerExporterOptions = {}): Exp
     ...(options.fetch ? { fetch: options.fetch } : {}),
     headers: { accept: "application/json" },
     userAgent: `@langchain-observability/promptlayer/${VERSION}`,
+    // The key travels in every body: the client keeps it out of the errors it raises.
+    secrets: [settings.apiKey],
     onRetry: () => context?.onRetry(),
   });
   const trackUrl = `${http.baseUrl}/${TRACK_REQUEST_PATH}`;
@@ -105,9 +108,9 @@ export function exportPromptLayer(options: PromptLayerExporterOptions = {}): Exp
       const { name: errorName, message } = describeError(error);
       reportError(
         new ObservabilityError({
-          message: redactSecret(
+          message: redactSecrets(
             `${PROMPTLAYER_VENDOR}: plIdCallback failed for request ${requestId}: ${errorName}: ${message}`,
-            settings.apiKey,
+            [settings.apiKey],
           ),
         }),
       );
@@ -139,9 +142,16 @@ export function exportPromptLayer(options: PromptLayerExporterOptions = {}): Exp
       response = await http.request({ method: "POST", path: TRACK_REQUEST_PATH, json: body, signal });
     } catch (error) {
       // The HTTP client has already retried what can succeed on retry; sending again could log twice.
+      // Its errors are always ObservabilityErrors, already free of the key.
       return {
         recordId: record.recordId,
-        error: sanitizePromptLayerError(error, settings.apiKey),
+        error: ObservabilityError.isInstance(error)
+          ? error
+          : new ObservabilityError({
+              message: redactSecrets(`${PROMPTLAYER_VENDOR}: ${describeError(error).message}`, [
+                settings.apiKey,
+              ]),
+            }),
         retryable: false,
       };
     }

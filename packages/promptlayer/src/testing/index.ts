@@ -17,6 +17,12 @@ export interface PromptLayerEmulatorOptions {
   firstRequestId?: number;
   /** Prompts of the registry, as `seedTemplate` takes them. @default [] */
   templates?: PromptLayerEmulatorTemplate[];
+  /**
+   * Largest request body accepted, in bytes; a larger one is answered 413 and is not logged (it is
+   * only in `received`). PromptLayer publishes no limit, so none is set by default.
+   * @default undefined (no limit)
+   */
+  maxBodyBytes?: number;
 }
 
 /** One prompt version of the emulated registry (camelCase here; answered in PromptLayer's snake_case). */
@@ -49,6 +55,8 @@ export interface PromptLayerReceivedRequest {
   body: unknown;
   /** The status the emulator answered (0 for a hang or a reset connection). */
   status: number;
+  /** The fault injected into this request, if any (by `injectFault` or `setRandomFaults`). */
+  fault?: PromptLayerFault["kind"];
 }
 
 /** A request logged through `/track-request`, with the id the emulator gave it. */
@@ -85,6 +93,32 @@ export type PromptLayerFault = (
   path?: string;
 };
 
+/**
+ * Faults drawn for each matching request from a seeded pseudo-random generator, so a run with the
+ * same seed draws the same sequence. Each rate is the share of requests that get that fault (their
+ * sum is at most 1); a request that gets none is answered normally.
+ */
+export interface PromptLayerRandomFaults {
+  /** Seed of the generator (any integer). */
+  seed: number;
+  /** Share of requests answered 500. @default 0 */
+  serverErrorRate?: number;
+  /** Share of requests that start a burst of 429s. @default 0 */
+  rateLimitRate?: number;
+  /** 429s in one burst, the first included: the next requests get them whatever is drawn. @default 3 */
+  rateLimitBurst?: number;
+  /** `Retry-After` of the 429s, in seconds. @default 0 */
+  retryAfterSeconds?: number;
+  /** Share of requests whose connection is dropped without an answer. @default 0 */
+  resetRate?: number;
+  /** Share of requests never answered (the client's timeout must fire). @default 0 */
+  hangRate?: number;
+  /** Share of requests answered 200 with a body that is not JSON. @default 0 */
+  malformedRate?: number;
+  /** Only requests to this path (e.g. "/track-request"). @default every path */
+  path?: string;
+}
+
 export interface PromptLayerEmulator {
   /** msw handlers; serve them with core's `startMockServer(emulator.handlers)`. */
   readonly handlers: RequestHandler[];
@@ -108,7 +142,12 @@ export interface PromptLayerEmulator {
   seedTemplate(template: PromptLayerEmulatorTemplate): void;
   /** Makes the next matching request(s) fail (see `PromptLayerFault`). */
   injectFault(fault: PromptLayerFault): void;
-  /** Forgets everything received, the ids handed out and pending faults (seeded templates stay). */
+  /**
+   * Makes a share of all later matching requests fail at random (see `PromptLayerRandomFaults`);
+   * `undefined` stops it. Faults of `injectFault` still come first.
+   */
+  setRandomFaults(faults: PromptLayerRandomFaults | undefined): void;
+  /** Forgets everything received, the ids handed out and pending or random faults (seeded templates stay). */
   reset(): void;
 }
 
@@ -122,9 +161,11 @@ type Answer = { status: number; body: unknown; headers?: Record<string, string> 
 /**
  * Emulates the PromptLayer endpoints this package uses, validating requests the way the real API
  * does (missing or invalid key → 401, score outside 0..100 → 400, non-string metadata → 400, unknown
- * template → 404) and keeping everything it received in memory. It accepts every variant the real
- * API is known or believed to accept (`provider` as well as `provider_type`, timestamps as numbers or
- * strings, ids as integers or numeric strings, the template key in the header or the body).
+ * template → 404, a body over `maxBodyBytes` → 413) and keeping everything it received in memory.
+ * It keeps a request as logged only when it answers it with success, so a test can check that
+ * nothing was logged twice. It accepts every variant the real API is known or believed to accept
+ * (`provider` as well as `provider_type`, timestamps as numbers or strings, ids as integers or
+ * numeric strings, the template key in the header or the body).
  */
 export function createPromptLayerEmulator(options: PromptLayerEmulatorOptions = {}): PromptLayerEmulator {
   const apiKeys = new Set(options.apiKeys ?? ["pl_test_key"]);
@@ -139,6 +180,8 @@ export function createPromptLayerEmulator(options: PromptLayerEmulatorOptions = 
   const templateRequests: Array<{ promptName: string; body: Record<string, unknown> }> = [];
   const templates: StoredTemplate[] = [];
   let faults: Array<PromptLayerFault & { remaining: number }> = [];
+  let randomFaults: RandomFaultState | undefined;
+  const maxBodyBytes = options.maxBodyBytes;
   let nextRequestId = firstRequestId;
   let nextGroupId = 1;
   let nextTemplateId = 1;
@@ -300,8 +343,18 @@ export function createPromptLayerEmulator(options: PromptLayerEmulatorOptions = 
     };
     received.push(entry);
 
-    const fault = takeFault(path);
+    // Injected faults come first; then the size limit, so an oversized body always gets its 413.
+    let fault = takeFault(path);
+    if (!fault && maxBodyBytes !== undefined && new TextEncoder().encode(text).length > maxBodyBytes) {
+      entry.status = 413;
+      return HttpResponse.json(
+        { success: false, message: `Request body larger than ${maxBodyBytes} bytes` },
+        { status: 413 },
+      );
+    }
+    fault ??= drawRandomFault(path);
     if (fault) {
+      entry.fault = fault.kind;
       if (fault.kind === "hang") {
         await delay("infinite");
         return HttpResponse.error();
@@ -348,6 +401,33 @@ export function createPromptLayerEmulator(options: PromptLayerEmulatorOptions = 
     return endpoint(body);
   }
 
+  function drawRandomFault(path: string): PromptLayerFault | undefined {
+    if (!randomFaults || (randomFaults.path !== undefined && randomFaults.path !== path)) return undefined;
+    const state = randomFaults;
+    const rateLimited: PromptLayerFault = {
+      kind: "status",
+      status: 429,
+      retryAfterSeconds: state.retryAfterSeconds,
+      body: { success: false, message: "Rate limit exceeded" },
+    };
+    if (state.burstRemaining > 0) {
+      state.burstRemaining--;
+      return rateLimited;
+    }
+    let draw = state.random();
+    for (const [rate, fault] of state.table) {
+      if (draw < rate) {
+        if (fault === "rate-limit") {
+          state.burstRemaining = state.rateLimitBurst - 1;
+          return rateLimited;
+        }
+        return fault;
+      }
+      draw -= rate;
+    }
+    return undefined;
+  }
+
   function takeFault(path: string): PromptLayerFault | undefined {
     const fault = faults.find((candidate) => candidate.path === undefined || candidate.path === path);
     if (!fault) return undefined;
@@ -370,6 +450,10 @@ export function createPromptLayerEmulator(options: PromptLayerEmulatorOptions = 
     injectFault(fault) {
       faults.push({ ...fault, remaining: fault.times ?? 1 });
     },
+    setRandomFaults(randomFaultOptions) {
+      randomFaults =
+        randomFaultOptions === undefined ? undefined : createRandomFaultState(randomFaultOptions);
+    },
     reset() {
       for (const list of [
         received,
@@ -384,9 +468,60 @@ export function createPromptLayerEmulator(options: PromptLayerEmulatorOptions = 
       }
       templateRequests.length = 0;
       faults = [];
+      randomFaults = undefined;
       nextRequestId = firstRequestId;
       nextGroupId = 1;
     },
+  };
+}
+
+interface RandomFaultState {
+  random: () => number;
+  /** Each fault with the share of requests that get it. */
+  table: Array<[number, PromptLayerFault | "rate-limit"]>;
+  rateLimitBurst: number;
+  retryAfterSeconds: number;
+  burstRemaining: number;
+  path: string | undefined;
+}
+
+function createRandomFaultState(faults: PromptLayerRandomFaults): RandomFaultState {
+  const table: RandomFaultState["table"] = [
+    [faults.serverErrorRate ?? 0, { kind: "status", status: 500 }],
+    [faults.rateLimitRate ?? 0, "rate-limit"],
+    [faults.resetRate ?? 0, { kind: "reset" }],
+    [faults.hangRate ?? 0, { kind: "hang" }],
+    [faults.malformedRate ?? 0, { kind: "malformed" }],
+  ];
+  let total = 0;
+  for (const [rate] of table) {
+    if (!(rate >= 0 && rate <= 1)) throw new RangeError(`Each fault rate must be from 0 to 1, got ${rate}.`);
+    total += rate;
+  }
+  if (total > 1 + 1e-9) throw new RangeError(`The fault rates add up to ${total}, more than 1.`);
+  const rateLimitBurst = faults.rateLimitBurst ?? 3;
+  if (!Number.isInteger(rateLimitBurst) || rateLimitBurst < 1) {
+    throw new RangeError(`rateLimitBurst must be an integer >= 1, got ${rateLimitBurst}.`);
+  }
+  return {
+    random: createSeededRandom(faults.seed),
+    table,
+    rateLimitBurst,
+    retryAfterSeconds: faults.retryAfterSeconds ?? 0,
+    burstRemaining: 0,
+    path: faults.path,
+  };
+}
+
+/** mulberry32: a small, fast generator whose sequence depends on the seed only (never on Math.random). */
+function createSeededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let value = state;
+    value = Math.imul(value ^ (value >>> 15), value | 1);
+    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
+    return ((value ^ (value >>> 14)) >>> 0) / 4_294_967_296;
   };
 }
 

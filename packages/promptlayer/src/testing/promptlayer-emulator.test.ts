@@ -226,11 +226,95 @@ describe("createPromptLayerEmulator", () => {
     });
   });
 
+  test("maxBodyBytes: a larger body is answered 413 and not logged; injected faults still come first", async () => {
+    await server.close();
+    emulator = createPromptLayerEmulator({ apiKeys: [API_KEY], maxBodyBytes: 2_000 });
+    server = await startMockServer(emulator.handlers);
+    const large = trackBody({ args: ["é".repeat(900)] }); // under 2,000 characters, over 2,000 bytes
+    expect(JSON.stringify(large).length).toBeLessThan(2_000);
+    expect(await post("/track-request", large)).toMatchObject({
+      status: 413,
+      body: { success: false, message: "Request body larger than 2000 bytes" },
+    });
+    emulator.injectFault({ kind: "status", status: 503 });
+    expect((await post("/track-request", large)).status).toBe(503);
+    expect((await post("/track-request", trackBody())).status).toBe(200);
+    expect(emulator.received.map((request) => [request.status, request.fault])).toEqual([
+      [413, undefined],
+      [503, "status"],
+      [200, undefined],
+    ]);
+    expect(emulator.trackRequests).toHaveLength(1);
+  });
+
+  test("setRandomFaults: the same seed draws the same faults; only successes are logged", async () => {
+    const faults = {
+      seed: 42,
+      path: "/track-request",
+      serverErrorRate: 0.3,
+      resetRate: 0.1,
+      malformedRate: 0.1,
+    };
+    const run = async () => {
+      emulator.reset();
+      emulator.setRandomFaults(faults);
+      for (let index = 0; index < 40; index++) {
+        await post("/track-request", trackBody()).catch(() => undefined);
+      }
+      return emulator.received.map((request) => request.fault ?? request.status);
+    };
+    const first = await run();
+    expect(await run()).toEqual(first);
+    expect(first.filter((outcome) => outcome === "status").length).toBeGreaterThan(5);
+    expect(first).toContain("reset");
+    expect(first).toContain("malformed");
+    expect(emulator.trackRequests).toHaveLength(first.filter((outcome) => outcome === 200).length);
+    expect(emulator.trackRequests.map((tracked) => tracked.requestId)).toEqual(
+      emulator.trackRequests.map((_, index) => index + 1),
+    );
+    // Other paths are untouched, and `undefined` stops the faults.
+    expect((await post("/create-group", { api_key: API_KEY })).status).toBe(200);
+    emulator.setRandomFaults(undefined);
+    for (let index = 0; index < 10; index++) {
+      expect((await post("/track-request", trackBody())).status).toBe(200);
+    }
+  });
+
+  test("setRandomFaults: a 429 starts a burst with Retry-After; a hang is never answered", async () => {
+    emulator.setRandomFaults({ seed: 1, rateLimitRate: 1, rateLimitBurst: 3, retryAfterSeconds: 1 });
+    const answers = [];
+    for (let index = 0; index < 3; index++) answers.push(await post("/track-request", trackBody()));
+    expect(answers.map((answer) => [answer.status, answer.headers.get("retry-after")])).toEqual([
+      [429, "1"],
+      [429, "1"],
+      [429, "1"],
+    ]);
+    emulator.setRandomFaults({ seed: 1, hangRate: 1 });
+    const hung = fetch(`${server.url}/track-request`, {
+      method: "POST",
+      body: JSON.stringify(trackBody()),
+      signal: AbortSignal.timeout(100),
+    });
+    await expect(hung).rejects.toThrow();
+    expect(emulator.received.at(-1)).toMatchObject({ status: 0, fault: "hang" });
+    expect(emulator.trackRequests).toHaveLength(0);
+  });
+
+  test.each([
+    { faults: { seed: 1, serverErrorRate: 1.5 }, message: "Each fault rate must be from 0 to 1, got 1.5." },
+    { faults: { seed: 1, hangRate: -0.1 }, message: "Each fault rate must be from 0 to 1, got -0.1." },
+    { faults: { seed: 1, serverErrorRate: 0.6, resetRate: 0.6 }, message: /add up to 1\.2/ },
+    { faults: { seed: 1, rateLimitBurst: 0 }, message: "rateLimitBurst must be an integer >= 1, got 0." },
+  ])("setRandomFaults refuses $faults", ({ faults, message }) => {
+    expect(() => emulator.setRandomFaults(faults)).toThrow(message);
+  });
+
   test("a body that is not JSON → 400; reset() forgets everything but the templates", async () => {
     emulator.seedTemplate({ promptName: "kept", promptTemplate: { type: "completion", content: "x" } });
     expect(await post("/track-request", "{not json")).toMatchObject({ status: 400 });
     await post("/track-request", trackBody());
     emulator.injectFault({ kind: "status", status: 500 });
+    emulator.setRandomFaults({ seed: 3, serverErrorRate: 1 });
     emulator.reset();
     expect(emulator.received).toHaveLength(0);
     expect(emulator.trackRequests).toHaveLength(0);

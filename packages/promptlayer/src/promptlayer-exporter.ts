@@ -36,7 +36,7 @@ export interface PromptLayerExporterOptions extends PromptLayerConnectionOptions
    * @default undefined
    */
   plIdCallback?: PromptLayerIdCallback;
-  /** Most records handed to the exporter at once (each is still its own `/track-request`). @default 20 */
+  /** Records handed to the exporter per export call (each is its own `/track-request`, sent in order). @default 1 */
   maxBatchSize?: number;
   /** `/track-request` calls in flight at once (PromptLayer takes one record per request). @default 4 */
   requestConcurrency?: number;
@@ -65,7 +65,7 @@ export function exportPromptLayer(options: PromptLayerExporterOptions = {}): Exp
   const maxBatchSize = loadNumber({
     option: "maxBatchSize",
     value: options.maxBatchSize,
-    default: 20,
+    default: 1,
     min: 1,
     integer: true,
   });
@@ -94,6 +94,8 @@ export function exportPromptLayer(options: PromptLayerExporterOptions = {}): Exp
     // The key travels in every body: the client keeps it out of the errors it raises.
     secrets: [settings.apiKey],
     onRetry: () => context?.onRetry(),
+    // /track-request has no idempotency key: a timed-out request may have been logged already.
+    retryOnTimeout: false,
   });
   const trackUrl = `${http.baseUrl}/${TRACK_REQUEST_PATH}`;
 
@@ -191,15 +193,13 @@ export function exportPromptLayer(options: PromptLayerExporterOptions = {}): Exp
   return {
     name,
     maxBatchSize,
-    // One batch at a time; its records go out `requestConcurrency` at a time.
-    concurrency: 1,
+    // The queue keeps `requestConcurrency` exports in flight, so one slow record never idles the others.
+    concurrency: requestConcurrency,
     bind(exporterContext) {
       context = exporterContext;
     },
     async export(records, signal) {
-      const outcomes = await mapWithConcurrency(records, requestConcurrency, (record) =>
-        sendRecord(record, signal),
-      );
+      const outcomes = await mapWithConcurrency(records, 1, (record) => sendRecord(record, signal));
       const failed = outcomes.filter((outcome) => outcome !== undefined);
       return failed.length > 0 ? { failed } : {};
     },

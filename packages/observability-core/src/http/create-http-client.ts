@@ -20,6 +20,11 @@ export interface HttpClientOptions {
   fetch?: typeof globalThis.fetch;
   /** Called before each retry, for the retry counters. */
   onRetry?: (info: { attempt: number; error: unknown }) => void;
+  /**
+   * Retry a request that timed out. Turn it off for endpoints without an idempotency key: the vendor
+   * may have stored what it never answered, and a resend would store it twice. @default true
+   */
+  retryOnTimeout?: boolean;
   /** Longest `Retry-After` honoured; a longer one fails the request. @default 60000 */
   maxRetryAfterMs?: number;
   /** Upper bound of one backoff delay. @default 30000 */
@@ -90,7 +95,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       afterStatusCodes: [425, 429, 503],
       maxRetryAfter: options.maxRetryAfterMs ?? 60_000,
       backoffLimit: options.backoffLimitMs ?? 30_000,
-      retryOnTimeout: true,
+      retryOnTimeout: options.retryOnTimeout ?? true,
       jitter: (delay) => delay * (0.5 + Math.random() * 0.5),
     },
     hooks: {

@@ -11,7 +11,8 @@ export function createPackageBuild(packageDirectory: string, entry: Record<strin
     entry,
     format: ["esm", "cjs"],
     dts: true,
-    sourcemap: true,
+    // No source maps: the output is unminified, readable JS, and maps would double the install size.
+    sourcemap: false,
     clean: true,
     target: "node20",
     splitting: false,

@@ -7,8 +7,10 @@ export interface Variant {
 
 export interface Measurement {
   name: string;
-  /** Median microseconds per call over the rounds. */
+  /** Median wall-clock microseconds per call over the rounds. */
   medianMicros: number;
+  /** Median CPU microseconds (user + system, this process only) per call over the rounds. */
+  medianCpuMicros: number;
   rounds: number[];
 }
 
@@ -18,17 +20,28 @@ export async function measureInterleaved(
   options: { rounds: number; callsPerRound: number; warmupRounds: number },
 ): Promise<Measurement[]> {
   const samples = new Map<string, number[]>(variants.map((variant) => [variant.name, []]));
+  const cpuSamples = new Map<string, number[]>(variants.map((variant) => [variant.name, []]));
   for (let round = 0; round < options.warmupRounds + options.rounds; round++) {
     for (const variant of variants) {
       const started = process.hrtime.bigint();
+      const cpuStarted = process.cpuUsage();
       await variant.round(options.callsPerRound);
+      const cpu = process.cpuUsage(cpuStarted);
       const elapsed = Number(process.hrtime.bigint() - started) / 1000 / options.callsPerRound;
-      if (round >= options.warmupRounds) samples.get(variant.name)!.push(elapsed);
+      if (round >= options.warmupRounds) {
+        samples.get(variant.name)!.push(elapsed);
+        cpuSamples.get(variant.name)!.push((cpu.user + cpu.system) / options.callsPerRound);
+      }
     }
   }
   return variants.map((variant) => {
     const rounds = samples.get(variant.name)!;
-    return { name: variant.name, medianMicros: median(rounds), rounds };
+    return {
+      name: variant.name,
+      medianMicros: median(rounds),
+      medianCpuMicros: median(cpuSamples.get(variant.name)!),
+      rounds,
+    };
   });
 }
 

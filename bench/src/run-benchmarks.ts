@@ -72,38 +72,45 @@ async function cpuSection(sink: Sink) {
     langsmithHandler(sink.url),
   ];
   const results = await measureInterleaved(setups.map(sequential), settings.cpu);
-  const byName = new Map(results.map((result) => [result.name, result.medianMicros]));
-  const noop = byName.get("no-op handler")!;
-  const naive = byName.get("naive fetch per record")!;
-  const promptlayer = byName.get("PromptLayer (ours)")!;
-  const targets: Record<string, { against: string; base: number; limit: number }> = {
-    "core + in-memory exporter": { against: "no-op", base: noop, limit: 1.15 },
-    "Trubrics (ours)": { against: "no-op", base: noop, limit: 1.3 },
-    "Arthur (ours)": { against: "no-op", base: noop, limit: 1.3 },
-    "PromptLayer (ours)": { against: "naive", base: naive, limit: 0.8 },
-    "fan-out, 3 vendors (ours)": { against: "PromptLayer", base: promptlayer, limit: 1.2 },
+  const byName = new Map(results.map((result) => [result.name, result]));
+  const cpuOf = (name: string) => byName.get(name)!.medianCpuMicros;
+  const wallOf = (name: string) => byName.get(name)!.medianMicros;
+  // Targets are judged on CPU time of this process (the sink runs in another one); wall time is shown too.
+  const targets: Record<string, { against: string; base: string; limit: number }> = {
+    "core + in-memory exporter": { against: "no-op", base: "no-op handler", limit: 1.15 },
+    "Trubrics (ours)": { against: "no-op", base: "no-op handler", limit: 1.3 },
+    "Arthur (ours)": { against: "no-op", base: "no-op handler", limit: 1.3 },
+    "PromptLayer (ours)": { against: "naive", base: "naive fetch per record", limit: 0.8 },
+    "fan-out, 3 vendors (ours)": { against: "PromptLayer", base: "PromptLayer (ours)", limit: 1.2 },
   };
   const rows = results.map((result) => {
     const target = targets[result.name];
-    const ratio = target ? result.medianMicros / target.base : undefined;
+    const ratio = target ? result.medianCpuMicros / cpuOf(target.base) : undefined;
+    const wallRatio = target ? result.medianMicros / wallOf(target.base) : undefined;
     return {
       variant: result.name,
-      microsPerCall: result.medianMicros,
-      ratioToNoop: result.medianMicros / noop,
+      cpuMicrosPerCall: result.medianCpuMicros,
+      wallMicrosPerCall: result.medianMicros,
+      cpuRatioToNoop: result.medianCpuMicros / cpuOf("no-op handler"),
+      wallRatioToNoop: result.medianMicros / wallOf("no-op handler"),
       target: target ? `≤ ${target.limit}× ${target.against}` : "",
       ratioToTarget: ratio,
+      wallRatioToTarget: wallRatio,
       met: target ? ratio! <= target.limit : undefined,
     };
   });
   printTable(
-    "1. CPU cost per call, export included (sequential invokes, flush at the end of each round; medians)",
-    ["variant", "µs/call", "× no-op", "target", "actual", "met"],
+    "1. Cost per call, export included (sequential invokes, flush at the end of each round; medians; CPU = this process, the sink runs apart)",
+    ["variant", "CPU µs/call", "× no-op", "wall µs/call", "× no-op", "target (CPU)", "actual", "wall", "met"],
     rows.map((row) => [
       row.variant,
-      row.microsPerCall,
-      row.ratioToNoop,
+      row.cpuMicrosPerCall,
+      row.cpuRatioToNoop,
+      row.wallMicrosPerCall,
+      row.wallRatioToNoop,
       row.target,
       row.ratioToTarget === undefined ? "" : `${row.ratioToTarget.toFixed(2)}×`,
+      row.wallRatioToTarget === undefined ? "" : `${row.wallRatioToTarget.toFixed(2)}×`,
       row.met === undefined ? "" : row.met ? "yes" : "NO",
     ]),
   );
@@ -315,9 +322,10 @@ async function main() {
   );
   const sink = await startSinkProcess();
   try {
+    // Memory first, while the heap holds nothing from the other sections.
+    if (wants("outage")) await outageSection(sink);
     if (wants("cpu")) await cpuSection(sink);
     if (wants("latency")) await latencySection(sink);
-    if (wants("outage")) await outageSection(sink);
     if (wants("drain")) await drainSection(sink);
   } finally {
     await sink.close();

@@ -36,7 +36,7 @@ export interface PromptLayerExporterOptions extends PromptLayerConnectionOptions
    * @default undefined
    */
   plIdCallback?: PromptLayerIdCallback;
-  /** Records handed to the exporter per export call (each is its own `/track-request`, sent in order). @default 1 */
+  /** Records handed to the exporter per export call (each is its own `/track-request`, sent in order). @default 8 */
   maxBatchSize?: number;
   /** `/track-request` calls in flight at once (PromptLayer takes one record per request). @default 4 */
   requestConcurrency?: number;
@@ -65,7 +65,9 @@ export function exportPromptLayer(options: PromptLayerExporterOptions = {}): Exp
   const maxBatchSize = loadNumber({
     option: "maxBatchSize",
     value: options.maxBatchSize,
-    default: 1,
+    // Several records per export call amortize the queue's work; with `requestConcurrency` calls in
+    // flight, a slow request holds back only the records after it in its own call.
+    default: 8,
     min: 1,
     integer: true,
   });

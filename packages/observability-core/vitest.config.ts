@@ -1,3 +1,3 @@
-import { createTestConfig } from "../../vitest.base";
+import { createTestConfig } from "../../vitest.base.ts";
 
 export default createTestConfig();

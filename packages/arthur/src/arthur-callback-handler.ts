@@ -2,6 +2,7 @@ import {
   type CommonHandlerOptions,
   ConfigurationError,
   ObservabilityCallbackHandler,
+  pickCommonHandlerOptions,
 } from "@langchain-observability/core";
 import type { ArthurModel } from "./arthur-api";
 import { type ArthurExporter, exportArthur } from "./arthur-exporter";
@@ -39,35 +40,6 @@ export interface ArthurFromCredentialsOptions extends CommonHandlerOptions, Arth
   passwordPrompt?: ArthurPasswordPrompt;
 }
 
-const COMMON_OPTION_KEYS = [
-  "userId",
-  "sessionId",
-  "tags",
-  "metadata",
-  "mask",
-  "sampleRate",
-  "maxBatchSize",
-  "maxBatchBytes",
-  "flushIntervalMs",
-  "maxQueueSize",
-  "timeoutMs",
-  "maxRetries",
-  "onError",
-  "fetch",
-  "captureContent",
-  "maxFieldChars",
-  "maxInFlightRuns",
-  "runTtlMs",
-  "flushTimeoutMs",
-  "ignoreLLM",
-  "ignoreChain",
-  "ignoreAgent",
-  "ignoreRetriever",
-  "ignoreCustomEvent",
-  "_awaitHandler",
-  "raiseError",
-] as const satisfies ReadonlyArray<keyof CommonHandlerOptions>;
-
 const CONNECTION_OPTION_KEYS = [
   "arthurUrl",
   "allowInsecure",
@@ -95,7 +67,7 @@ export class ArthurCallbackHandler extends ObservabilityCallbackHandler {
   /** For a model whose schema you have (`model`), or one loaded on the first export (`modelId`). */
   constructor(options: ArthurCallbackHandlerOptions) {
     const exporter = exportArthur(pick(options ?? {}, CONNECTION_OPTION_KEYS));
-    super({ ...pick(options ?? {}, COMMON_OPTION_KEYS), exporters: [exporter] });
+    super({ ...pickCommonHandlerOptions(options ?? {}), exporters: [exporter] });
     this.arthurExporter = exporter;
   }
 

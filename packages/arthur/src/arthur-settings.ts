@@ -1,7 +1,8 @@
 import {
   ConfigurationError,
   type ExporterHttpOptions,
-  loadNumber,
+  type HttpSettings,
+  loadHttpSettings,
   loadString,
   loadUrl,
   readEnv,
@@ -55,16 +56,16 @@ export type ArthurCredentialSource =
   | { kind: "apiKey"; apiKey: string }
   | { kind: "login"; login: string; password: string | undefined };
 
-/** Everything the Arthur client needs, resolved and validated. */
-export interface ArthurSettings {
+/** The Arthur-specific settings, resolved and validated. */
+export interface ArthurConnectionSettings {
   /** `scheme://host[:port]`, no trailing slash. */
   arthurUrl: string;
   credentials: ArthurCredentials;
   organizationId: string | undefined;
-  timeoutMs: number;
-  maxRetries: number;
-  fetch: typeof globalThis.fetch | undefined;
 }
+
+/** Everything the Arthur client needs, with the HTTP settings core resolved. */
+export type ArthurSettings = ArthurConnectionSettings & HttpSettings;
 
 const MISSING_CREDENTIALS =
   "Missing Arthur credentials: pass `apiKey` (or env ARTHUR_API_KEY), or `arthurLogin` (or env ARTHUR_LOGIN) with `arthurPassword` (or env ARTHUR_PASSWORD).";
@@ -142,9 +143,6 @@ export function loadArthurSettings(
   } else {
     credentials = credentialSource;
   }
-  if (options.fetch !== undefined && typeof options.fetch !== "function") {
-    throw new ConfigurationError({ message: "`fetch` must be a function.", option: "fetch" });
-  }
   const organizationId = loadString({
     option: "organizationId",
     value: options.organizationId,
@@ -154,16 +152,7 @@ export function loadArthurSettings(
     arthurUrl,
     credentials,
     organizationId: nonEmpty(organizationId) ? organizationId.trim() : undefined,
-    timeoutMs: loadNumber({ option: "timeoutMs", value: options.timeoutMs, default: 10_000, min: 1 }),
-    maxRetries: loadNumber({
-      option: "maxRetries",
-      value: options.maxRetries,
-      default: 3,
-      min: 0,
-      max: 20,
-      integer: true,
-    }),
-    fetch: options.fetch,
+    ...loadHttpSettings(options),
   };
 }
 

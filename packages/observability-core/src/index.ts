@@ -53,5 +53,13 @@ export {
   ObservabilityCallbackHandler,
   type ObservabilityCallbackHandlerOptions,
 } from "./observability-callback-handler";
-export type { CommonHandlerOptions, ExporterHttpOptions } from "./observability-handler-options";
+export {
+  COMMON_HANDLER_OPTION_KEYS,
+  type CommonHandlerOptions,
+  type ExporterHttpOptions,
+  type HttpSettings,
+  isCommonHandlerOption,
+  loadHttpSettings,
+  pickCommonHandlerOptions,
+} from "./observability-handler-options";
 export { VERSION } from "./version";

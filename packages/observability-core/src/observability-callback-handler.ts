@@ -15,7 +15,7 @@ import { ConfigurationError } from "./errors/configuration-error";
 import { ObservabilityError } from "./errors/observability-error";
 import { type ExporterStats, ExportQueue } from "./export/export-queue";
 import type { Exporter } from "./export/exporter";
-import type { CommonHandlerOptions } from "./observability-handler-options";
+import { type CommonHandlerOptions, loadHttpSettings } from "./observability-handler-options";
 
 /** Options of the core handler: one or more exporters plus the common options. */
 export interface ObservabilityCallbackHandlerOptions extends CommonHandlerOptions {
@@ -119,7 +119,6 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
     }
     validateFunction(options.mask, "mask");
     validateFunction(options.onError, "onError");
-    validateFunction(options.fetch, "fetch");
     this.sampleRate = loadNumber({
       option: "sampleRate",
       value: options.sampleRate,
@@ -153,15 +152,7 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
       min: 1,
       integer: true,
     });
-    const maxRetries = loadNumber({
-      option: "maxRetries",
-      value: options.maxRetries,
-      default: 3,
-      min: 0,
-      max: 20,
-      integer: true,
-    });
-    loadNumber({ option: "timeoutMs", value: options.timeoutMs, default: 10_000, min: 1 });
+    const { maxRetries } = loadHttpSettings(options);
     this.maxInFlightRuns = loadNumber({
       option: "maxInFlightRuns",
       value: options.maxInFlightRuns,

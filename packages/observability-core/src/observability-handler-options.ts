@@ -1,5 +1,7 @@
 import type { BaseCallbackHandlerInput } from "@langchain/core/callbacks/base";
 import type { LLMRunRecord } from "./capture/llm-run-record";
+import { loadNumber } from "./config/load-setting";
+import { ConfigurationError } from "./errors/configuration-error";
 
 /** Options every handler of this project accepts (the vendor handlers too). */
 export interface CommonHandlerOptions extends BaseCallbackHandlerInput {
@@ -54,4 +56,80 @@ export interface ExporterHttpOptions {
   maxRetries?: number;
   /** Custom fetch passed to the HTTP client. @default globalThis.fetch */
   fetch?: typeof globalThis.fetch;
+}
+
+/**
+ * Every key of `CommonHandlerOptions`, as a complete record: an option added to core fails the type
+ * check here, so vendor handlers that split their options never treat it as a vendor key or metadata.
+ */
+export const COMMON_HANDLER_OPTION_KEYS: Readonly<Record<keyof CommonHandlerOptions, true>> = Object.freeze({
+  userId: true,
+  sessionId: true,
+  tags: true,
+  metadata: true,
+  mask: true,
+  sampleRate: true,
+  maxBatchSize: true,
+  maxBatchBytes: true,
+  flushIntervalMs: true,
+  maxQueueSize: true,
+  timeoutMs: true,
+  maxRetries: true,
+  onError: true,
+  fetch: true,
+  captureContent: true,
+  maxFieldChars: true,
+  maxInFlightRuns: true,
+  runTtlMs: true,
+  flushTimeoutMs: true,
+  // LangChain's BaseCallbackHandlerInput
+  ignoreLLM: true,
+  ignoreChain: true,
+  ignoreAgent: true,
+  ignoreRetriever: true,
+  ignoreCustomEvent: true,
+  _awaitHandler: true,
+  raiseError: true,
+});
+
+/** Whether `key` is one of the options every handler accepts. */
+export function isCommonHandlerOption(key: string): key is keyof CommonHandlerOptions {
+  return Object.hasOwn(COMMON_HANDLER_OPTION_KEYS, key);
+}
+
+/** The common options out of a vendor handler's options (the vendor keys stay behind). */
+export function pickCommonHandlerOptions(options: object): CommonHandlerOptions {
+  const common: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (value !== undefined && isCommonHandlerOption(key)) common[key] = value;
+  }
+  return common as CommonHandlerOptions;
+}
+
+/** Resolved and validated `ExporterHttpOptions`, as `createHttpClient` takes them. */
+export interface HttpSettings {
+  timeoutMs: number;
+  maxRetries: number;
+  fetch?: typeof globalThis.fetch;
+}
+
+/** Validates the HTTP options every exporter accepts and applies their defaults. */
+export function loadHttpSettings(options: ExporterHttpOptions): HttpSettings {
+  const fetch = options.fetch ?? undefined;
+  if (fetch !== undefined && typeof fetch !== "function") {
+    throw new ConfigurationError({ message: "`fetch` must be a function.", option: "fetch" });
+  }
+  const settings: HttpSettings = {
+    timeoutMs: loadNumber({ option: "timeoutMs", value: options.timeoutMs, default: 10_000, min: 1 }),
+    maxRetries: loadNumber({
+      option: "maxRetries",
+      value: options.maxRetries,
+      default: 3,
+      min: 0,
+      max: 20,
+      integer: true,
+    }),
+  };
+  if (fetch) settings.fetch = fetch;
+  return settings;
 }

@@ -4,6 +4,7 @@ import {
   type ExporterHttpOptions,
   type HttpClient,
   type HttpResponse,
+  loadHttpSettings,
 } from "@langchain-observability/core";
 import {
   convertPromptLayerTemplate,
@@ -146,9 +147,7 @@ export class PromptLayerClient {
     this.#http = createHttpClient({
       vendor: PROMPTLAYER_VENDOR,
       baseUrl: this.#settings.baseUrl,
-      ...(options?.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-      ...(options?.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
-      ...(options?.fetch ? { fetch: options.fetch } : {}),
+      ...loadHttpSettings(options ?? {}),
       headers: { accept: "application/json" },
       userAgent: `@langchain-observability/promptlayer/${VERSION}`,
       // The key travels in every body or header: the client keeps it out of the errors it raises.

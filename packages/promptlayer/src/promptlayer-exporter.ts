@@ -8,6 +8,7 @@ import {
   type ExportResult,
   type HttpClient,
   type LLMRunRecord,
+  loadHttpSettings,
   loadNumber,
   ObservabilityError,
   redactSecrets,
@@ -88,9 +89,7 @@ export function exportPromptLayer(options: PromptLayerExporterOptions = {}): Exp
   const http: HttpClient = createHttpClient({
     vendor: PROMPTLAYER_VENDOR,
     baseUrl: settings.baseUrl,
-    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-    ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...loadHttpSettings(options),
     headers: { accept: "application/json" },
     userAgent: `@langchain-observability/promptlayer/${VERSION}`,
     // The key travels in every body: the client keeps it out of the errors it raises.

@@ -1,6 +1,8 @@
 import {
+  COMMON_HANDLER_OPTION_KEYS,
   type CommonHandlerOptions,
   ConfigurationError,
+  isCommonHandlerOption,
   ObservabilityCallbackHandler,
 } from "@langchain-observability/core";
 import { exportTrubrics, requireOptionsObject, type TrubricsExporterOptions } from "./trubrics-exporter";
@@ -23,39 +25,9 @@ export interface TrubricsCallbackHandlerOptions extends CommonHandlerOptions, Tr
 }
 
 /**
- * Every option this package or core reads. Typed as complete records so that an option added to
- * core or to the exporter fails the type check here instead of silently becoming metadata.
+ * The exporter's options, as a complete record (core's are `COMMON_HANDLER_OPTION_KEYS`): an option
+ * added to the exporter fails the type check here instead of silently becoming metadata.
  */
-const COMMON_OPTION_KEYS: Record<keyof CommonHandlerOptions, true> = {
-  userId: true,
-  sessionId: true,
-  tags: true,
-  metadata: true,
-  mask: true,
-  sampleRate: true,
-  maxBatchSize: true,
-  maxBatchBytes: true,
-  flushIntervalMs: true,
-  maxQueueSize: true,
-  timeoutMs: true,
-  maxRetries: true,
-  onError: true,
-  fetch: true,
-  captureContent: true,
-  maxFieldChars: true,
-  maxInFlightRuns: true,
-  runTtlMs: true,
-  flushTimeoutMs: true,
-  // LangChain's BaseCallbackHandlerInput
-  ignoreLLM: true,
-  ignoreChain: true,
-  ignoreAgent: true,
-  ignoreRetriever: true,
-  ignoreCustomEvent: true,
-  _awaitHandler: true,
-  raiseError: true,
-};
-
 const EXPORTER_OPTION_KEYS: Record<keyof TrubricsExporterOptions, true> = {
   apiKey: true,
   host: true,
@@ -75,8 +47,8 @@ const ALIAS_OPTION_KEYS = { user_id: "userId", session_id: "sessionId" } as cons
 
 /** The option keys that are options, not metadata (everything else a user passes becomes metadata). */
 export const TRUBRICS_OPTION_KEYS: readonly string[] = Object.freeze([
-  ...Object.keys(COMMON_OPTION_KEYS),
-  ...Object.keys(EXPORTER_OPTION_KEYS).filter((key) => !Object.hasOwn(COMMON_OPTION_KEYS, key)),
+  ...Object.keys(COMMON_HANDLER_OPTION_KEYS),
+  ...Object.keys(EXPORTER_OPTION_KEYS).filter((key) => !isCommonHandlerOption(key)),
   ...Object.keys(ALIAS_OPTION_KEYS),
 ]);
 
@@ -109,10 +81,10 @@ function splitTrubricsOptions(options: TrubricsCallbackHandlerOptions): {
   const exporter: Record<string, unknown> = {};
   const extraMetadata: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(options)) {
-    if (Object.hasOwn(COMMON_OPTION_KEYS, key)) common[key] = value;
+    if (isCommonHandlerOption(key)) common[key] = value;
     if (Object.hasOwn(EXPORTER_OPTION_KEYS, key)) exporter[key] = value;
     if (
-      !Object.hasOwn(COMMON_OPTION_KEYS, key) &&
+      !isCommonHandlerOption(key) &&
       !Object.hasOwn(EXPORTER_OPTION_KEYS, key) &&
       !Object.hasOwn(ALIAS_OPTION_KEYS, key) &&
       value !== undefined

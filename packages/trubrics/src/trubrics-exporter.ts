@@ -7,8 +7,9 @@ import {
   type ExporterHttpOptions,
   type ExportResult,
   type HttpClient,
+  type HttpSettings,
   type LLMRunRecord,
-  loadNumber,
+  loadHttpSettings,
   loadString,
   loadUrl,
   ObservabilityError,
@@ -104,12 +105,6 @@ export interface TrubricsExporter extends Exporter {
   readonly transport: "ingestion" | "legacy";
 }
 
-interface HttpSettings {
-  timeoutMs: number;
-  maxRetries: number;
-  fetch: typeof globalThis.fetch | undefined;
-}
-
 interface IngestionSettings {
   transport: "ingestion";
   apiKey: string;
@@ -162,21 +157,7 @@ export function requireOptionsObject(options: unknown, receiver: string): void {
 }
 
 function resolveTrubricsSettings(options: TrubricsExporterOptions): IngestionSettings | LegacySettings {
-  if (options.fetch !== undefined && options.fetch !== null && typeof options.fetch !== "function") {
-    throw new ConfigurationError({ message: "`fetch` must be a function.", option: "fetch" });
-  }
-  const http: HttpSettings = {
-    timeoutMs: loadNumber({ option: "timeoutMs", value: options.timeoutMs, default: 10_000, min: 1 }),
-    maxRetries: loadNumber({
-      option: "maxRetries",
-      value: options.maxRetries,
-      default: 3,
-      min: 0,
-      max: 20,
-      integer: true,
-    }),
-    fetch: options.fetch ?? undefined,
-  };
+  const http: HttpSettings = loadHttpSettings(options);
   const apiKey = loadString({ option: "apiKey", value: options.apiKey, envVar: "TRUBRICS_API_KEY" });
   if (apiKey) {
     const host = loadUrl({

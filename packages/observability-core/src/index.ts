@@ -10,6 +10,13 @@ export type {
   RecordUsage,
   ToolCall,
 } from "./capture/llm-run-record";
+export {
+  isRunSpanRecord,
+  type RunSpanDocument,
+  type RunSpanEvent,
+  type RunSpanKind,
+  type RunSpanRecord,
+} from "./capture/run-span-record";
 export { isSampled } from "./capture/sample-by-trace";
 export { TRUNCATION_MARKER, toJsonSafe, truncateText } from "./capture/to-json-safe";
 export {

@@ -1,4 +1,5 @@
 import type { LLMRunRecord } from "../capture/llm-run-record";
+import type { RunSpanRecord } from "../capture/run-span-record";
 import type { ObservabilityError } from "../errors/observability-error";
 
 /** What an exporter says about one batch: records not listed in `failed` were delivered. */
@@ -27,13 +28,19 @@ export interface ExporterContext {
  * has already retried what can succeed on retry by then, so the queue does not send the batch again
  * (it pauses before the next one instead).
  */
-export interface Exporter {
+export interface Exporter<TRecord extends LLMRunRecord | RunSpanRecord = LLMRunRecord> {
   readonly name: string;
+  /**
+   * What the exporter takes: `"llm-runs"` (one `LLMRunRecord` per prompt of each model call) or
+   * `"spans"` (one `RunSpanRecord` per LangChain run of the whole tree; model-call spans carry their
+   * `LLMRunRecord`s). Spans are only built when some exporter consumes them. @default "llm-runs"
+   */
+  readonly consumes?: TRecord extends RunSpanRecord ? "spans" : "llm-runs";
   /** The most records the vendor takes in one call. */
   readonly maxBatchSize: number;
   /** Requests this exporter may have in flight at once. @default 2 */
   readonly concurrency?: number;
-  export(records: LLMRunRecord[], signal: AbortSignal): Promise<ExportResult>;
+  export(records: TRecord[], signal: AbortSignal): Promise<ExportResult>;
   /** Called once when the exporter joins a handler. */
   bind?(context: ExporterContext): void;
   shutdown?(): Promise<void>;

@@ -51,7 +51,13 @@ export interface RunSpanRecord {
   /** Tool spans: the tool's name. */
   toolName?: string;
   /** LangGraph runs: the node, step and other `langgraph_*` metadata keys, without the prefix. */
-  graph?: { node?: string; step?: number; triggers?: string[]; path?: string[]; checkpointNamespace?: string };
+  graph?: {
+    node?: string;
+    step?: number;
+    triggers?: string[];
+    path?: string[];
+    checkpointNamespace?: string;
+  };
   events: RunSpanEvent[];
   timing: { startTime: number; endTime: number; latencyMs: number };
   status: "success" | "error" | "cancelled";

@@ -53,10 +53,6 @@ export {
   redactSecrets,
 } from "./http/create-http-client";
 export {
-  type DroppedStats,
-  describeError,
-  type ExportStats,
-  type FlushResult,
   ObservabilityCallbackHandler,
   type ObservabilityCallbackHandlerOptions,
 } from "./observability-callback-handler";
@@ -69,4 +65,6 @@ export {
   loadHttpSettings,
   pickCommonHandlerOptions,
 } from "./observability-handler-options";
+export { describeError } from "./pipeline/error-reporter";
+export type { DroppedStats, ExportStats, FlushResult } from "./pipeline/handler-stats";
 export { VERSION } from "./version";

@@ -33,6 +33,7 @@ export {
 export {
   ConfigurationError,
   type ConfigurationErrorOptions,
+  type DeliveryOutcome,
   ExportTimeoutError,
   type ExportTimeoutErrorOptions,
   isRetryableStatus,
@@ -41,8 +42,17 @@ export {
   VendorApiError,
   type VendorApiErrorOptions,
 } from "./errors/index";
+export {
+  createVendorExporter,
+  toRecordFailure,
+  type VendorExporter,
+  type VendorExporterOptions,
+  type VendorRecordFailure,
+  type VendorSendContext,
+  type VendorSendItem,
+} from "./export/create-vendor-exporter";
 export type { ExporterStats } from "./export/export-queue";
-export type { Exporter, ExporterContext, ExportResult } from "./export/exporter";
+export type { Exporter, ExporterContext, ExportResult, RecordFailure } from "./export/exporter";
 export {
   createHttpClient,
   type HttpClient,

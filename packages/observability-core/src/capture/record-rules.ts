@@ -61,8 +61,9 @@ export function isLangChainInternalKey(key: string, value: unknown): boolean {
 /**
  * User and session of a record: the run's metadata (`user_id`/`userId`, `session_id`/`sessionId`/
  * `thread_id`), else the handler's `userId`/`sessionId` options, else the handler's `metadata`.
- * The metadata keys that gave them are dropped from `metadata` (they live in `userId`/`sessionId`
- * now); an alias key with another value (a `thread_id` besides a `session_id`) stays.
+ * These keys are dropped from `metadata` (the ids live in `userId`/`sessionId`): `user_id`, `userId`,
+ * `session_id` and `sessionId` whenever they hold a string, `thread_id` when it gave the session
+ * (a LangGraph `thread_id` beside another `session_id` is its own fact and stays).
  */
 export function takeUserAndSession(
   metadata: Record<string, unknown>,
@@ -74,8 +75,10 @@ export function takeUserAndSession(
     firstOf(runMetadata, USER_ID_KEYS) ?? defaults.userId ?? firstOf(handlerMetadata, USER_ID_KEYS);
   const sessionId =
     firstOf(runMetadata, SESSION_ID_KEYS) ?? defaults.sessionId ?? firstOf(handlerMetadata, SESSION_ID_KEYS);
-  dropKeysWithValue(metadata, USER_ID_KEYS, userId);
-  dropKeysWithValue(metadata, SESSION_ID_KEYS, sessionId);
+  for (const key of ["user_id", "userId", "session_id", "sessionId"]) {
+    if (typeof metadata[key] === "string") delete metadata[key];
+  }
+  if (sessionId !== undefined && metadata.thread_id === sessionId) delete metadata.thread_id;
   const result: { userId?: string; sessionId?: string } = {};
   if (userId) result.userId = userId;
   if (sessionId) result.sessionId = sessionId;
@@ -97,15 +100,4 @@ function firstOf(source: Record<string, unknown>, keys: readonly string[]): stri
     if (typeof value === "string" && value !== "") return value;
   }
   return undefined;
-}
-
-function dropKeysWithValue(
-  metadata: Record<string, unknown>,
-  keys: readonly string[],
-  value: string | undefined,
-): void {
-  if (value === undefined) return;
-  for (const key of keys) {
-    if (metadata[key] === value) delete metadata[key];
-  }
 }

@@ -19,6 +19,7 @@ export {
 } from "./capture/run-span-record";
 export { isSampled } from "./capture/sample-by-trace";
 export { TRUNCATION_MARKER, toJsonSafe, truncateText } from "./capture/to-json-safe";
+export { type CheckOptionsSpec, checkOptions } from "./config/check-options";
 export {
   isLoopbackUrl,
   loadNumber,
@@ -67,6 +68,7 @@ export {
   type ObservabilityCallbackHandlerOptions,
 } from "./observability-callback-handler";
 export {
+  COMMON_HANDLER_OPTION_ALIASES,
   COMMON_HANDLER_OPTION_KEYS,
   type CommonHandlerOptions,
   type ExporterHttpOptions,

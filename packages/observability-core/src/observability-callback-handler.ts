@@ -5,10 +5,11 @@ import { buildRecords, type LLMResultLike, type RecordDefaults, type RunState } 
 import type { LLMRunRecord } from "./capture/llm-run-record";
 import type { RunSpanRecord } from "./capture/run-span-record";
 import { RunStore } from "./capture/run-store";
-import { loadHandlerSettings } from "./config/load-handler-settings";
+import { loadFlushTimeout, loadHandlerSettings } from "./config/load-handler-settings";
 import type { Exporter } from "./export/exporter";
 import type { CommonHandlerOptions } from "./observability-handler-options";
 import { createErrorReporter, describeError, type ErrorReporter } from "./pipeline/error-reporter";
+import { registerExitDrain } from "./pipeline/exit-drain";
 import { collectStats, type ExportStats, FlushCounter, type FlushResult } from "./pipeline/handler-stats";
 import { RecordPipeline } from "./pipeline/record-pipeline";
 
@@ -39,10 +40,11 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
   private readonly flushTimeoutMs: number;
   private readonly reportError: ErrorReporter;
   private readonly flushCounter = new FlushCounter();
+  private readonly deregisterExitDrain: () => void;
 
   constructor(options: ObservabilityCallbackHandlerOptions) {
     super(pickCallbackInput(options));
-    const settings = loadHandlerSettings(options);
+    const settings = loadHandlerSettings(options, new.target.name || "ObservabilityCallbackHandler");
     this.reportError = createErrorReporter(settings.onError);
     this.defaults = settings.recordDefaults;
     this.flushTimeoutMs = settings.flushTimeoutMs;
@@ -51,6 +53,10 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
       ...settings.runStore,
       onEvict: (run, now, reason) => this.emitEvicted(run, now, reason),
     });
+    this.deregisterExitDrain = registerExitDrain(
+      this,
+      this.pipeline.exitDrainTarget(settings.flushTimeoutMs),
+    );
   }
 
   /** One handler is shared by every copy LangChain makes, so runs and queues stay in one place. */
@@ -111,6 +117,7 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
   ): void {
     const run = this.runStore.getModelRun(runId);
     if (!run) return;
+    run.streamed = true;
     if (run.firstTokenTime === undefined) run.firstTokenTime = Date.now();
     const usage = (fields?.chunk as { message?: { usage_metadata?: Record<string, unknown> } } | undefined)
       ?.message?.usage_metadata;
@@ -123,6 +130,7 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
   ): void {
     const run = this.runStore.getModelRun(runId);
     if (!run) return;
+    run.streamed = true;
     if (run.firstTokenTime === undefined && event?.event === "content-block-delta")
       run.firstTokenTime = Date.now();
     if (event?.event === "message-finish" && event.usage)
@@ -226,13 +234,13 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
 
   /**
    * Waits for LangChain's background callbacks, then sends everything queued. Resolves by the
-   * deadline whatever the vendors do, and never rejects.
+   * deadline whatever the vendors do, and never rejects. `timeoutMs` defaults to `flushTimeoutMs`;
+   * `Infinity` waits as long as a timer can (2^31 − 1 ms); a negative, NaN or larger value is
+   * reported to `onError` as a `ConfigurationError` and replaced (see `loadFlushTimeout`).
    */
   async flush(options: { timeoutMs?: number } = {}): Promise<FlushResult> {
-    const timeoutMs =
-      typeof options.timeoutMs === "number" && options.timeoutMs >= 0
-        ? options.timeoutMs
-        : this.flushTimeoutMs;
+    const { timeoutMs, error } = loadFlushTimeout(options?.timeoutMs, this.flushTimeoutMs);
+    if (error) this.reportError(error);
     const deadline = Date.now() + timeoutMs;
     let timedOut = false;
     try {
@@ -247,6 +255,7 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
 
   /** Flushes (by the deadline), then stops every timer and aborts what is still in flight. */
   async shutdown(options: { timeoutMs?: number } = {}): Promise<FlushResult> {
+    this.deregisterExitDrain();
     const result = await this.flush(options);
     await this.pipeline.close();
     return result;

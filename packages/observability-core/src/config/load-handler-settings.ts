@@ -4,11 +4,19 @@ import type { RunSpanRecord } from "../capture/run-span-record";
 import { ConfigurationError } from "../errors/configuration-error";
 import type { Exporter } from "../export/exporter";
 import {
+  COMMON_HANDLER_OPTION_KEYS,
   type CommonHandlerOptions,
   type HttpSettings,
   loadHttpSettings,
 } from "../observability-handler-options";
-import { loadNumber } from "./load-setting";
+import { checkOptions } from "./check-options";
+import { loadNumber, MAX_TIMER_MS } from "./load-setting";
+
+/** Every key the core handler accepts: the common options and `exporters`. */
+const HANDLER_OPTION_KEYS: ReadonlySet<string> = new Set([
+  ...Object.keys(COMMON_HANDLER_OPTION_KEYS),
+  "exporters",
+]);
 
 /** An exporter of either kind: model-call records (`LLMRunRecord`) or spans (`RunSpanRecord`). */
 export type HandlerExporter = Exporter<LLMRunRecord> | Exporter<RunSpanRecord>;
@@ -40,7 +48,9 @@ export interface HandlerSettings {
  */
 export function loadHandlerSettings(
   options: (CommonHandlerOptions & { exporters: HandlerExporter[] }) | undefined,
+  owner = "ObservabilityCallbackHandler",
 ): HandlerSettings {
+  checkOptions(options, { known: HANDLER_OPTION_KEYS, owner });
   if (!options || !Array.isArray(options.exporters) || options.exporters.length === 0) {
     throw new ConfigurationError({
       message: "`exporters` must be a non-empty array of exporters.",
@@ -90,6 +100,7 @@ export function loadHandlerSettings(
     value: options.flushIntervalMs,
     default: 1000,
     min: 1,
+    max: MAX_TIMER_MS,
   });
   const maxQueueSize = loadNumber({
     option: "maxQueueSize",
@@ -112,6 +123,7 @@ export function loadHandlerSettings(
     value: options.flushTimeoutMs,
     default: 10_000,
     min: 0,
+    max: MAX_TIMER_MS,
   });
   const maxFieldChars = loadNumber({
     option: "maxFieldChars",
@@ -132,12 +144,8 @@ export function loadHandlerSettings(
   ) {
     throw new ConfigurationError({ message: "`metadata` must be an object.", option: "metadata" });
   }
-  for (const key of ["userId", "sessionId"] as const) {
-    const value = options[key];
-    if (value !== undefined && value !== null && typeof value !== "string") {
-      throw new ConfigurationError({ message: `\`${key}\` must be a string.`, option: key });
-    }
-  }
+  const userId = loadAliasedString(options, "userId", "user_id");
+  const sessionId = loadAliasedString(options, "sessionId", "session_id");
   if (options.captureContent !== undefined && typeof options.captureContent !== "boolean") {
     throw new ConfigurationError({
       message: "`captureContent` must be a boolean.",
@@ -147,8 +155,8 @@ export function loadHandlerSettings(
   return {
     exporters: [...options.exporters],
     recordDefaults: {
-      userId: options.userId ?? undefined,
-      sessionId: options.sessionId ?? undefined,
+      userId,
+      sessionId,
       tags: options.tags ? [...options.tags] : [],
       metadata: options.metadata ? { ...options.metadata } : {},
       captureContent: options.captureContent ?? true,
@@ -168,4 +176,60 @@ function validateFunction(value: unknown, option: string): void {
   if (value !== undefined && value !== null && typeof value !== "function") {
     throw new ConfigurationError({ message: `\`${option}\` must be a function.`, option });
   }
+}
+
+/** A string option that also has a documented alias: either may be given, or both with one value. */
+function loadAliasedString(
+  options: CommonHandlerOptions,
+  option: "userId" | "sessionId",
+  alias: "user_id" | "session_id",
+): string | undefined {
+  for (const key of [option, alias]) {
+    const value = options[key];
+    if (value !== undefined && value !== null && typeof value !== "string") {
+      throw new ConfigurationError({ message: `\`${key}\` must be a string.`, option: key });
+    }
+  }
+  const value = options[option] ?? undefined;
+  const aliasValue = options[alias] ?? undefined;
+  if (value !== undefined && aliasValue !== undefined && value !== aliasValue) {
+    throw new ConfigurationError({
+      message: `\`${option}\` and its alias \`${alias}\` have different values; pass one of them.`,
+      option,
+    });
+  }
+  return value ?? aliasValue;
+}
+
+/**
+ * The deadline of one `flush()` / `shutdown()` call. `flush` never throws nor rejects, so a wrong
+ * value is reported (as a `ConfigurationError`) and replaced: a negative, NaN or non-number value by
+ * the handler's `flushTimeoutMs`, a finite value beyond the longest timer by that longest timer.
+ * `Infinity` means "as long as it takes" and becomes the longest timer without a report.
+ */
+export function loadFlushTimeout(
+  value: unknown,
+  fallback: number,
+): { timeoutMs: number; error?: ConfigurationError } {
+  if (value === undefined) return { timeoutMs: fallback };
+  if (value === Number.POSITIVE_INFINITY) return { timeoutMs: MAX_TIMER_MS };
+  if (typeof value !== "number" || Number.isNaN(value) || value < 0) {
+    return {
+      timeoutMs: fallback,
+      error: new ConfigurationError({
+        message: `\`timeoutMs\` of flush() must be a number from 0 to ${MAX_TIMER_MS}, got ${typeof value === "number" ? String(value) : typeof value}; using flushTimeoutMs (${fallback}).`,
+        option: "timeoutMs",
+      }),
+    };
+  }
+  if (value > MAX_TIMER_MS) {
+    return {
+      timeoutMs: MAX_TIMER_MS,
+      error: new ConfigurationError({
+        message: `\`timeoutMs\` of flush() must be at most ${MAX_TIMER_MS} (the longest timer), got ${value}; using ${MAX_TIMER_MS}.`,
+        option: "timeoutMs",
+      }),
+    };
+  }
+  return { timeoutMs: value };
 }

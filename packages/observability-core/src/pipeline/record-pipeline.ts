@@ -7,6 +7,7 @@ import { ObservabilityError } from "../errors/observability-error";
 import { ExportQueue } from "../export/export-queue";
 import type { Exporter } from "../export/exporter";
 import { describeError, type ErrorReporter } from "./error-reporter";
+import { armExitDrain, type ExitDrainTarget } from "./exit-drain";
 
 /** What the pipeline counted before records reached a queue. */
 export interface PipelineCounters {
@@ -32,6 +33,8 @@ export class RecordPipeline {
   private readonly sampleRate: number;
   private readonly mask: HandlerSettings["mask"];
   private readonly reportError: ErrorReporter;
+  /** Records handed to queues (each once, whatever the number of queues): tells the exit drain it is due. */
+  private queued = 0;
 
   constructor(settings: HandlerSettings, reportError: ErrorReporter) {
     this.sampleRate = settings.sampleRate;
@@ -68,6 +71,8 @@ export class RecordPipeline {
       const output = this.applyMask(record);
       if (!output) continue;
       for (const queue of this.runQueues) queue.enqueue(output, output === record ? bytes : -1);
+      this.queued++;
+      armExitDrain();
     }
   }
 
@@ -78,6 +83,8 @@ export class RecordPipeline {
   emitSpan(span: RunSpanRecord, bytes = -1): void {
     if (!this.isTraceKept(span.traceId)) return;
     for (const queue of this.spanQueues) queue.enqueue(span as unknown as LLMRunRecord, bytes);
+    this.queued++;
+    armExitDrain();
   }
 
   /**
@@ -109,6 +116,35 @@ export class RecordPipeline {
   async drain(deadline: number): Promise<boolean> {
     const drained = await Promise.all(this.queues.map((queue) => queue.drain(deadline)));
     return !drained.includes(false);
+  }
+
+  /** Records queued or in flight in every queue. */
+  pendingCount(): number {
+    let pending = 0;
+    for (const queue of this.queues) pending += queue.stats.pending;
+    return pending;
+  }
+
+  /**
+   * What the exit drain calls (see `exit-drain.ts`). Built here, not in the handler, so that it
+   * holds the pipeline only and the handler itself can be garbage-collected.
+   */
+  exitDrainTarget(timeoutMs: number): ExitDrainTarget {
+    return {
+      queuedCount: () => this.queued,
+      pendingCount: () => this.pendingCount(),
+      drain: async () => {
+        try {
+          // The process exits next: what is still in flight at the deadline is aborted, so a hung
+          // request cannot hold the process open beyond `flushTimeoutMs`.
+          if (!(await this.drain(Date.now() + timeoutMs))) {
+            for (const queue of this.queues) queue.close();
+          }
+        } catch (error) {
+          this.reportError(error);
+        }
+      },
+    };
   }
 
   /** Stops every queue's timers, aborts what is in flight and shuts the exporters down. */

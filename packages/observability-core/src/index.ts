@@ -19,6 +19,7 @@ export {
 } from "./capture/run-span-record";
 export { isSampled } from "./capture/sample-by-trace";
 export { TRUNCATION_MARKER, toJsonSafe, truncateText } from "./capture/to-json-safe";
+export { type CheckOptionsSpec, checkOptions } from "./config/check-options";
 export {
   isLoopbackUrl,
   loadNumber,
@@ -63,14 +64,11 @@ export {
   redactSecrets,
 } from "./http/create-http-client";
 export {
-  type DroppedStats,
-  describeError,
-  type ExportStats,
-  type FlushResult,
   ObservabilityCallbackHandler,
   type ObservabilityCallbackHandlerOptions,
 } from "./observability-callback-handler";
 export {
+  COMMON_HANDLER_OPTION_ALIASES,
   COMMON_HANDLER_OPTION_KEYS,
   type CommonHandlerOptions,
   type ExporterHttpOptions,
@@ -79,4 +77,6 @@ export {
   loadHttpSettings,
   pickCommonHandlerOptions,
 } from "./observability-handler-options";
+export { describeError } from "./pipeline/error-reporter";
+export type { DroppedStats, ExportStats, FlushResult } from "./pipeline/handler-stats";
 export { VERSION } from "./version";

@@ -44,6 +44,8 @@ interface QueueItem {
   queuedAt: number;
   /** Set when a batch holding this record was refused as too large (413): the most to send with it. */
   batchLimit?: number;
+  /** Why the record went back to the queue, for the message if it expires there. */
+  lastError?: unknown;
 }
 
 const MAX_PAUSE_MS = 30_000;
@@ -180,7 +182,10 @@ export class ExportQueue {
 
   /** Drops the oldest queued records while the queue holds more than its count or byte bound. */
   private enforceBounds(): void {
-    while (this.size > 0 && (this.size > this.options.maxQueueSize || this.queuedBytes > this.maxQueueBytes)) {
+    while (
+      this.size > 0 &&
+      (this.size > this.options.maxQueueSize || this.queuedBytes > this.maxQueueBytes)
+    ) {
       const oldest = this.items[this.head]!;
       this.head++;
       this.queuedBytes -= oldest.bytes;
@@ -240,6 +245,7 @@ export class ExportQueue {
     const batch: QueueItem[] = [];
     let bytes = 0;
     let expired = 0;
+    let lastError: unknown;
     const now = Date.now();
     const limit = Math.min(this.batchSize, this.items[this.head]?.batchLimit ?? Number.POSITIVE_INFINITY);
     while (this.size > 0 && batch.length < limit) {
@@ -248,6 +254,7 @@ export class ExportQueue {
         this.head++;
         this.queuedBytes -= item.bytes;
         expired++;
+        lastError = item.lastError ?? lastError;
         continue;
       }
       if (batch.length > 0 && bytes + item.bytes > this.options.maxBatchBytes) break;
@@ -256,7 +263,7 @@ export class ExportQueue {
       this.head++;
       this.queuedBytes -= item.bytes;
     }
-    if (expired > 0) this.expire(expired);
+    if (expired > 0) this.expire(expired, lastError);
     this.compact();
     this.inFlightRecords += batch.length;
     this.updatePending();
@@ -330,6 +337,7 @@ export class ExportQueue {
             continue;
           }
           item.batchLimit = undefined;
+          item.lastError = failure.error;
           this.stats.requeued++;
           retry.push(item);
           report(failure.error);

@@ -51,7 +51,9 @@ describe("createHttpClient", () => {
     const http = client(sink.url, { headers: { "x-api-key": "k" }, userAgent: "acme-pkg/1.0.0" });
     const response = await http.request({ method: "POST", path: "/ingest", json: { a: 1 } });
     expect(response).toMatchObject({ status: 200, body: { ok: true }, truncated: false });
-    expect(sink.requests[0]!.headers["user-agent"]).toMatch(/^acme-pkg\/1\.0\.0 langchain-observability-core\//);
+    expect(sink.requests[0]!.headers["user-agent"]).toMatch(
+      /^acme-pkg\/1\.0\.0 langchain-observability-core\//,
+    );
     expect(sink.requests[0]!.headers["x-api-key"]).toBe("k");
     expect(sink.requests[0]!.headers["content-type"]).toBe("application/json");
     expect(sink.received).toEqual([{ a: 1 }]);
@@ -129,7 +131,9 @@ describe("createHttpClient", () => {
     it("a POST whose connection is lost after the vendor stored it: not resent, outcome unknown", async () => {
       const sink = await startSink();
       sink.failNext({ reset: "after-store", times: 5 });
-      const error = await failure(client(sink.url).request({ method: "POST", path: "ingest", json: { n: 1 } }));
+      const error = await failure(
+        client(sink.url).request({ method: "POST", path: "ingest", json: { n: 1 } }),
+      );
       expect(VendorApiError.isInstance(error)).toBe(true);
       expect(error).toMatchObject({ status: undefined, outcome: "unknown" });
       expect(error.message).toMatch(/failed: .*the vendor may have stored it, so it is not sent again$/);
@@ -160,7 +164,11 @@ describe("createHttpClient", () => {
       const sink = await startSink();
       sink.failNext({ hangMs: Number.POSITIVE_INFINITY, times: 5 });
       const error = await failure(
-        client(sink.url, { timeoutMs: 100, maxRetries: 3 }).request({ method: "POST", path: "ingest", json: {} }),
+        client(sink.url, { timeoutMs: 100, maxRetries: 3 }).request({
+          method: "POST",
+          path: "ingest",
+          json: {},
+        }),
       );
       expect(ExportTimeoutError.isInstance(error)).toBe(true);
       expect(error.outcome).toBe("unknown");
@@ -188,17 +196,20 @@ describe("createHttpClient", () => {
       expect(sink.requests).toHaveLength(1);
     });
 
-    it.each([400, 401, 403, 413, 422])("never resends a %i and reports it without the credentials", async (status) => {
-      const sink = await startSink();
-      sink.failNext({ status, body: { detail: "rejected" } });
-      const http = client(sink.url, { headers: { authorization: "secret-key-123" } });
-      const error = await failure(http.request({ method: "PUT", path: "ingest", json: {} }));
-      expect(sink.requests).toHaveLength(1);
-      expect(VendorApiError.isInstance(error)).toBe(true);
-      expect(error).toMatchObject({ vendor: "Acme", method: "PUT", status, isRetryable: false });
-      expect(error.message).toBe(`Acme: PUT ${sink.url}/ingest answered ${status}: {"detail":"rejected"}`);
-      expect(JSON.stringify({ ...error, message: error.message })).not.toContain("secret-key-123");
-    });
+    it.each([400, 401, 403, 413, 422])(
+      "never resends a %i and reports it without the credentials",
+      async (status) => {
+        const sink = await startSink();
+        sink.failNext({ status, body: { detail: "rejected" } });
+        const http = client(sink.url, { headers: { authorization: "secret-key-123" } });
+        const error = await failure(http.request({ method: "PUT", path: "ingest", json: {} }));
+        expect(sink.requests).toHaveLength(1);
+        expect(VendorApiError.isInstance(error)).toBe(true);
+        expect(error).toMatchObject({ vendor: "Acme", method: "PUT", status, isRetryable: false });
+        expect(error.message).toBe(`Acme: PUT ${sink.url}/ingest answered ${status}: {"detail":"rejected"}`);
+        expect(JSON.stringify({ ...error, message: error.message })).not.toContain("secret-key-123");
+      },
+    );
   });
 
   describe("Retry-After", () => {
@@ -220,7 +231,12 @@ describe("createHttpClient", () => {
         client(sink.url, { maxRetryAfterMs: 60_000 }).request({ method: "POST", path: "ingest", json: {} }),
       );
       expect(sink.requests).toHaveLength(1);
-      expect(error).toMatchObject({ status: 429, isRetryable: true, retryAfterMs: 3_600_000, outcome: "failed" });
+      expect(error).toMatchObject({
+        status: 429,
+        isRetryable: true,
+        retryAfterMs: 3_600_000,
+        outcome: "failed",
+      });
       expect(error.message).toBe(
         `Acme: POST ${sink.url}/ingest answered 429 with Retry-After 3600 s, longer than maxRetryAfterMs (60000 ms): not resent now`,
       );
@@ -231,7 +247,11 @@ describe("createHttpClient", () => {
     it("a 3xx to another origin is a failed request naming only the Location origin", async () => {
       const elsewhere = await startSink();
       const sink = await startSink();
-      sink.failNext({ status: 307, headers: { location: `${elsewhere.url}/steal?token=abc123456` }, body: "" });
+      sink.failNext({
+        status: 307,
+        headers: { location: `${elsewhere.url}/steal?token=abc123456` },
+        body: "",
+      });
       const error = await failure(
         client(sink.url, { headers: { "x-api-key": "sk-live-key-1" } }).request({
           method: "POST",
@@ -256,7 +276,8 @@ describe("createHttpClient", () => {
       expect(first.message).toContain(`answered 302 to ${elsewhere.url}; redirects are not followed`);
       expect(elsewhere.requests).toEqual([]);
       const follower = client(sink.url, {
-        fetch: (input, init) => globalThis.fetch(new Request(input as Request, { ...init, redirect: "follow" })),
+        fetch: (input, init) =>
+          globalThis.fetch(new Request(input as Request, { ...init, redirect: "follow" })),
       });
       const second = await failure(follower.request({ method: "GET", path: "ingest" }));
       expect(second.message).toContain(`was redirected to ${elsewhere.url} by the custom fetch`);
@@ -271,7 +292,10 @@ describe("createHttpClient", () => {
       expect(response.truncated).toBe(true);
       expect(response.text).toHaveLength(1_000_000);
       expect(response.body).toBeUndefined();
-      const small = await client(sink.url, { maxResponseBytes: 1024 }).request({ method: "GET", path: "ingest" });
+      const small = await client(sink.url, { maxResponseBytes: 1024 }).request({
+        method: "GET",
+        path: "ingest",
+      });
       expect([small.truncated, small.text.length]).toEqual([true, 1024]);
     });
 
@@ -284,7 +308,9 @@ describe("createHttpClient", () => {
 
     it("returns an unparseable body as text with body undefined, rather than throwing", async () => {
       const sink = await startSink(() => ({ body: "{not json" }));
-      await expect(client(sink.url).request({ method: "POST", path: "ingest", json: {} })).resolves.toMatchObject({
+      await expect(
+        client(sink.url).request({ method: "POST", path: "ingest", json: {} }),
+      ).resolves.toMatchObject({
         status: 200,
         text: "{not json",
         body: undefined,
@@ -321,8 +347,14 @@ describe("createHttpClient", () => {
       ]) {
         const sink = await startSink();
         sink.failNext(fault);
-        const http = client(sink.url, { timeoutMs: 100, maxRetries: 0, headers: { authorization: "header-secret-1" } });
-        const error = await failure(http.request({ method: "POST", path: "ingest", json: { api_key: "body-secret-2" } }));
+        const http = client(sink.url, {
+          timeoutMs: 100,
+          maxRetries: 0,
+          headers: { authorization: "header-secret-1" },
+        });
+        const error = await failure(
+          http.request({ method: "POST", path: "ingest", json: { api_key: "body-secret-2" } }),
+        );
         const shown = `${inspect(error, { depth: 20, showHidden: true })} ${JSON.stringify(error)} ${String(error)}`;
         expect(shown).not.toContain("header-secret-1");
         expect(shown).not.toContain("body-secret-2");

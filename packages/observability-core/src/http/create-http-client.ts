@@ -1,11 +1,11 @@
 import ky, { type KyInstance } from "ky";
+import { MAX_TIMER_MS } from "../config/load-setting";
 import { ConfigurationError } from "../errors/configuration-error";
 import { ExportTimeoutError } from "../errors/export-timeout-error";
 import { type DeliveryOutcome, isRetryableStatus, VendorApiError } from "../errors/vendor-api-error";
 import { VERSION } from "../version";
 import { nodeTransport, type TransportAttempt } from "./node-transport";
 import { credentialsOfHeaders, redactSecrets } from "./redact-secrets";
-import { MAX_TIMER_MS } from "./timer-limits";
 
 export { redactSecrets };
 
@@ -215,7 +215,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const context: AttemptContext = { attempts: 0 };
       const describe = () => {
         const known = knownSecrets(request);
-        return { vendor: options.vendor, method: request.method, url: redactSecrets(displayUrl, known), known };
+        return {
+          vendor: options.vendor,
+          method: request.method,
+          url: redactSecrets(displayUrl, known),
+          known,
+        };
       };
 
       for (;;) {
@@ -228,7 +233,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           const status = response.status;
           const redirected = response.type === "opaqueredirect" || (status >= 300 && status < 400);
           if (!redirected && response.redirected !== true && status >= 200 && status < 300) {
-            return { status, headers: response.headers, text, body: truncated ? undefined : parseJson(text), truncated };
+            return {
+              status,
+              headers: response.headers,
+              text,
+              body: truncated ? undefined : parseJson(text),
+              truncated,
+            };
           }
           const where = describe();
           if (redirected || response.redirected === true) {
@@ -254,7 +265,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
               : {}),
           });
           resend =
-            isRetryableStatus(status) && !tooLong && outcome === "failed" && (idempotent || NOT_STORED_STATUS.has(status));
+            isRetryableStatus(status) &&
+            !tooLong &&
+            outcome === "failed" &&
+            (idempotent || NOT_STORED_STATUS.has(status));
           delayMs = retryAfterMs;
         } else {
           const where = describe();
@@ -338,9 +352,19 @@ function unknownNote(outcome: DeliveryOutcome): string {
 }
 
 function validateOptions(options: HttpClientOptions) {
-  const number = (option: keyof HttpClientOptions, fallback: number, min: number, max: number, integer = false) => {
+  const number = (
+    option: keyof HttpClientOptions,
+    fallback: number,
+    min: number,
+    max: number,
+    integer = false,
+  ) => {
     const value = options[option] ?? fallback;
-    if (typeof value !== "number" || !(value >= min && value <= max) || (integer && !Number.isInteger(value))) {
+    if (
+      typeof value !== "number" ||
+      !(value >= min && value <= max) ||
+      (integer && !Number.isInteger(value))
+    ) {
       throw new ConfigurationError({
         message: `createHttpClient: \`${option}\` must be ${integer ? "an integer" : "a number"} from ${min} to ${max}, got ${typeof value === "number" ? value : typeof value}.`,
         option,
@@ -349,7 +373,10 @@ function validateOptions(options: HttpClientOptions) {
     return value;
   };
   if (typeof options.vendor !== "string" || options.vendor === "") {
-    throw new ConfigurationError({ message: "createHttpClient: `vendor` must be a non-empty string.", option: "vendor" });
+    throw new ConfigurationError({
+      message: "createHttpClient: `vendor` must be a non-empty string.",
+      option: "vendor",
+    });
   }
   let parsed: URL | undefined;
   try {
@@ -360,14 +387,19 @@ function validateOptions(options: HttpClientOptions) {
   if (!parsed || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) {
     // The shape, never the value: a credential pasted into the wrong option must not be printed.
     const shape =
-      typeof options.baseUrl === "string" ? `a string of ${options.baseUrl.length} characters` : typeof options.baseUrl;
+      typeof options.baseUrl === "string"
+        ? `a string of ${options.baseUrl.length} characters`
+        : typeof options.baseUrl;
     throw new ConfigurationError({
       message: `createHttpClient: \`baseUrl\` must be an absolute http(s) URL, got ${shape}.`,
       option: "baseUrl",
     });
   }
   if (options.fetch !== undefined && typeof options.fetch !== "function") {
-    throw new ConfigurationError({ message: "createHttpClient: `fetch` must be a function.", option: "fetch" });
+    throw new ConfigurationError({
+      message: "createHttpClient: `fetch` must be a function.",
+      option: "fetch",
+    });
   }
   return {
     timeoutMs: number("timeoutMs", 10_000, 1, MAX_TIMER_MS),
@@ -394,17 +426,23 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
       clearTimeout(timer);
       resolve(false);
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve(true);
-    }, Math.max(0, ms));
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(true);
+      },
+      Math.max(0, ms),
+    );
     unref(timer);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
 
 /** Reads at most `maxBytes` of a body, then cancels the rest (a huge answer is never read whole). */
-async function readCapped(response: Response, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
+async function readCapped(
+  response: Response,
+  maxBytes: number,
+): Promise<{ text: string; truncated: boolean }> {
   if (!response.body) return { text: "", truncated: false };
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -441,7 +479,10 @@ function parseRetryAfter(headers: Headers): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-function redirectError(response: Response, where: { vendor: string; method: string; url: string }): VendorApiError {
+function redirectError(
+  response: Response,
+  where: { vendor: string; method: string; url: string },
+): VendorApiError {
   const location = response.headers.get("location");
   let target = "an unknown location";
   if (response.redirected && response.url) target = originOf(response.url);
@@ -482,7 +523,9 @@ function errorCode(error: unknown): string | undefined {
 function safeCause(error: unknown, secrets: string[]): Error | undefined {
   if (!(error instanceof Error)) return undefined;
   // Messages may hold the whole URL: drop query strings (they may carry keys) and known secrets.
-  const cause = new Error(redactSecrets(error.message.replace(/(https?:\/\/[^\s?#]*)\?[^\s#]*/g, "$1"), secrets));
+  const cause = new Error(
+    redactSecrets(error.message.replace(/(https?:\/\/[^\s?#]*)\?[^\s#]*/g, "$1"), secrets),
+  );
   cause.name = error.name;
   const code = errorCode(error);
   if (code) (cause as Error & { code?: string }).code = code;

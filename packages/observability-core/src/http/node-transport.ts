@@ -63,7 +63,13 @@ export function nodeTransport(request: Request, init?: NodeTransportInit): Promi
         if (NULL_BODY_STATUS.has(status)) {
           incoming.resume();
           incoming.on("end", () => signal?.removeEventListener("abort", onAbort));
-          resolve(new Response(null, { status, statusText: incoming.statusMessage ?? "", headers: responseHeaders }));
+          resolve(
+            new Response(null, {
+              status,
+              statusText: incoming.statusMessage ?? "",
+              headers: responseHeaders,
+            }),
+          );
           return;
         }
         const stream = new ReadableStream<Uint8Array>({
@@ -99,7 +105,13 @@ export function nodeTransport(request: Request, init?: NodeTransportInit): Promi
             outgoing.destroy();
           },
         });
-        resolve(new Response(stream, { status, statusText: incoming.statusMessage ?? "", headers: responseHeaders }));
+        resolve(
+          new Response(stream, {
+            status,
+            statusText: incoming.statusMessage ?? "",
+            headers: responseHeaders,
+          }),
+        );
       },
     );
     function fail(error: unknown) {

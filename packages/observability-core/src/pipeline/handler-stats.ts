@@ -19,6 +19,8 @@ export interface DroppedStats {
   oversize: number;
   sampled: number;
   masked: number;
+  /** Records dropped because `mask` returned a promise, `undefined` or something else than a record. */
+  invalidMask: number;
   /**
    * Runs evicted from the run store (too many in flight or past their time-to-live). Their records
    * are still exported, as `cancelled`, so they are not part of `total`.
@@ -66,18 +68,19 @@ export function collectStats(pipeline: RecordPipeline, runStore: RunStore): Expo
       dropped: stats.dropped.queueFull + stats.dropped.oversize,
     };
   }
-  const { captured, sampled, masked } = pipeline.counters;
+  const { captured, sampled, masked, invalidMask } = pipeline.counters;
   return {
     captured,
     exported,
     failed,
     retried,
     dropped: {
-      total: queueFull + oversize + sampled + masked,
+      total: queueFull + oversize + sampled + masked + invalidMask,
       queueFull,
       oversize,
       sampled,
       masked,
+      invalidMask,
       evicted: runStore.evicted,
     },
     pending,

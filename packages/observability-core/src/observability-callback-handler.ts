@@ -246,7 +246,7 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
     try {
       timedOut = !(await withDeadline(awaitAllCallbacks(), deadline));
       this.runStore.sweep(Date.now());
-      timedOut = !(await this.pipeline.drain(deadline)) || timedOut;
+      timedOut = !(await this.pipeline.drain(deadline, { holdProcess: true })) || timedOut;
     } catch (error) {
       this.reportError(error);
     }

@@ -4,6 +4,7 @@ import type { RunSpanRecord } from "../capture/run-span-record";
 import { isSampled } from "../capture/sample-by-trace";
 import { type SizeCounter, toJsonSafeRecord } from "../capture/to-json-safe";
 import type { HandlerExporter, HandlerSettings } from "../config/load-handler-settings";
+import { MAX_TIMER_MS } from "../config/load-setting";
 import { ObservabilityError } from "../errors/observability-error";
 import { ExportQueue } from "../export/export-queue";
 import type { Exporter } from "../export/exporter";
@@ -142,10 +143,23 @@ export class RecordPipeline {
     return { record: safe, bytes: size.chars };
   }
 
-  /** Sends everything queued; `true` once every queue is empty and idle, `false` at the deadline. */
-  async drain(deadline: number): Promise<boolean> {
-    const drained = await Promise.all(this.queues.map((queue) => queue.drain(deadline)));
-    return !drained.includes(false);
+  /**
+   * Sends everything queued; `true` once every queue is empty and idle, `false` at the deadline.
+   * With `holdProcess` (a `flush()` someone awaits) the process is held open until it settles or
+   * the deadline passes: otherwise a queue pausing after a failure (its timers are unref'd) would let
+   * the event loop empty and end the process with the awaited flush never settled. The exit drain
+   * does not hold: only requests in flight keep the process alive then.
+   */
+  async drain(deadline: number, options: { holdProcess?: boolean } = {}): Promise<boolean> {
+    const hold = options.holdProcess
+      ? setTimeout(() => {}, Math.max(0, Math.min(deadline - Date.now(), MAX_TIMER_MS)))
+      : undefined;
+    try {
+      const drained = await Promise.all(this.queues.map((queue) => queue.drain(deadline)));
+      return !drained.includes(false);
+    } finally {
+      clearTimeout(hold);
+    }
   }
 
   /** Records queued or in flight in every queue. */

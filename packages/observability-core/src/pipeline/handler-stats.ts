@@ -23,6 +23,8 @@ export interface DroppedStats {
   masked: number;
   /** Records dropped after `maxRecordAgeMs` in the queue without delivery (the vendor kept failing). */
   expired: number;
+  /** Records dropped because `mask` returned a promise, `undefined` or something else than a record. */
+  invalidMask: number;
   /**
    * Runs evicted from the run store (too many in flight or past their time-to-live). Their records
    * are still exported, as `cancelled`, so they are not part of `total`.
@@ -92,7 +94,7 @@ export function collectStats(pipeline: RecordPipeline, runStore: RunStore): Expo
       dropped: stats.dropped.queueFull + stats.dropped.oversize + stats.dropped.expired,
     };
   }
-  const { captured, sampled, masked } = pipeline.counters;
+  const { captured, sampled, masked, invalidMask } = pipeline.counters;
   return {
     captured,
     exported,
@@ -101,12 +103,13 @@ export function collectStats(pipeline: RecordPipeline, runStore: RunStore): Expo
     requeued,
     unknown,
     dropped: {
-      total: queueFull + oversize + expired + sampled + masked,
+      total: queueFull + oversize + expired + sampled + masked + invalidMask,
       queueFull,
       oversize,
       sampled,
       masked,
       expired,
+      invalidMask,
       evicted: runStore.evicted,
     },
     pending,

@@ -2,7 +2,6 @@ import { Validator } from "@cfworker/json-schema";
 import recordSchema from "../schema/llm-run-record.schema.json";
 import spanSchema from "../schema/run-span-record.schema.json";
 import type { RunSpanRecord } from "../src/index";
-import { stabilize } from "./helpers";
 
 const validator = new Validator(spanSchema as never, "2020-12", false);
 validator.addSchema(recordSchema as never);
@@ -15,10 +14,28 @@ export function assertValidSpan(span: RunSpanRecord): void {
   }
 }
 
-/** `stabilize`, plus event times: ids become `<id-N>`, clock values `<key>`. */
+/**
+ * Replaces volatile values so spans can be snapshotted: each distinct UUID, wherever it sits in a
+ * string (run ids, LangGraph checkpoint namespaces), becomes `<id-N>` in order of appearance; clock
+ * values become `<key>`.
+ */
 export function stabilizeSpans<T>(value: T): T {
+  const ids = new Map<string, string>();
+  const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
   const walk = (item: unknown, key?: string): unknown => {
-    if (typeof item === "number" && key === "time") return "<time>";
+    if (typeof item === "string") {
+      return item.replace(uuid, (id) => {
+        if (!ids.has(id)) ids.set(id, `<id-${ids.size + 1}>`);
+        return ids.get(id)!;
+      });
+    }
+    if (
+      typeof item === "number" &&
+      key &&
+      /^(startTime|endTime|latencyMs|timeToFirstTokenMs|time)$/.test(key)
+    ) {
+      return `<${key}>`;
+    }
     if (Array.isArray(item)) return item.map((entry) => walk(entry));
     if (item && typeof item === "object") {
       return Object.fromEntries(
@@ -27,5 +44,5 @@ export function stabilizeSpans<T>(value: T): T {
     }
     return item;
   };
-  return walk(stabilize(value)) as T;
+  return walk(value) as T;
 }

@@ -1,5 +1,5 @@
 import type { RecordDefaults } from "./build-record";
-import { convertDocuments, convertRunValue, coerceToObject, parseToolInput } from "./convert-run-value";
+import { coerceToObject, convertDocuments, convertRunValue, parseToolInput } from "./convert-run-value";
 import type { LLMRunRecord } from "./llm-run-record";
 import { isLangGraphMetadataKey, readLangGraphMetadata } from "./read-langgraph-metadata";
 import type {
@@ -114,7 +114,8 @@ export function startSpanState(start: SpanStart, defaults: RecordDefaults): Span
   }
   if (defaults.captureContent && start.kind !== "llm" && start.kind !== "chat") {
     if (start.inputDeferred) state.inputDeferred = true;
-    else if (start.kind === "tool") state.input = convertRunValue(parseToolInput(start.input), maxChars, size);
+    else if (start.kind === "tool")
+      state.input = convertRunValue(parseToolInput(start.input), maxChars, size);
     else if (start.kind === "retriever")
       state.input = { query: truncateText(typeof start.input === "string" ? start.input : "", maxChars) };
     else state.input = convertRunValue(coerceToObject(start.input, "input"), maxChars, size);
@@ -152,7 +153,8 @@ export function addSpanEvent(
   if (state.events.length >= MAX_SPAN_EVENTS) return;
   const event: RunSpanEvent = { name, time };
   const size: SizeCounter = { chars: 40 + name.length };
-  if (attributes) event.attributes = (toJsonSafe(attributes, maxChars, size) ?? {}) as Record<string, unknown>;
+  if (attributes)
+    event.attributes = (toJsonSafe(attributes, maxChars, size) ?? {}) as Record<string, unknown>;
   state.chars += size.chars;
   state.events.push(event);
 }

@@ -34,10 +34,12 @@ describe("convertRunValue", () => {
     expect(convert(new ChatPromptValue([new HumanMessage("hi")]))).toEqual({
       messages: [{ role: "user", content: "hi" }],
     });
-    expect(convert({ prompt: new StringPromptValue("Tell me a joke") })).toEqual({ prompt: "Tell me a joke" });
-    expect(convert([new Document({ pageContent: "Paris", metadata: { source: "a.txt" }, id: "d1" })])).toEqual([
-      { pageContent: "Paris", metadata: { source: "a.txt" }, id: "d1" },
-    ]);
+    expect(convert({ prompt: new StringPromptValue("Tell me a joke") })).toEqual({
+      prompt: "Tell me a joke",
+    });
+    expect(
+      convert([new Document({ pageContent: "Paris", metadata: { source: "a.txt" }, id: "d1" })]),
+    ).toEqual([{ pageContent: "Paris", metadata: { source: "a.txt" }, id: "d1" }]);
   });
 
   it("truncates long strings, survives cycles, BigInt and throwing getters", () => {
@@ -62,7 +64,10 @@ describe("convertDocuments", () => {
     const size = { chars: 0 };
     expect(
       convertDocuments(
-        [new Document({ pageContent: "y".repeat(100), metadata: { page: 3, nested: { ok: true } } }), "loose text"],
+        [
+          new Document({ pageContent: "y".repeat(100), metadata: { page: 3, nested: { ok: true } } }),
+          "loose text",
+        ],
         64,
         size,
       ),

@@ -1,5 +1,5 @@
-import type { RunSpanDocument } from "./run-span-record";
 import { normalizeMessage } from "./normalize-message";
+import type { RunSpanDocument } from "./run-span-record";
 import { type SizeCounter, toJsonSafe, truncateText } from "./to-json-safe";
 
 /** How deep and how wide LangChain objects are looked for; beyond, `toJsonSafe` copies what is left. */

@@ -20,19 +20,20 @@ describe("readLangGraphMetadata", () => {
       checkpointNamespace: "agent:1f0",
     });
     expect(
-      readLangGraphMetadata({ langgraph_node: "n", langgraph_step: "3", langgraph_path: ["__pregel_push", 0, {}] }),
+      readLangGraphMetadata({
+        langgraph_node: "n",
+        langgraph_step: "3",
+        langgraph_path: ["__pregel_push", 0, {}],
+      }),
     ).toEqual({ node: "n", path: ["__pregel_push", "0"] });
     expect(readLangGraphMetadata({ user_id: "u-1" })).toBeUndefined();
     expect(readLangGraphMetadata(undefined)).toBeUndefined();
   });
 
   it("tells LangGraph's keys and compiled graphs apart", () => {
-    expect(["langgraph_step", "checkpoint_ns", "__pregel_task_id", "thread_id"].map(isLangGraphMetadataKey)).toEqual([
-      true,
-      true,
-      true,
-      false,
-    ]);
+    expect(
+      ["langgraph_step", "checkpoint_ns", "__pregel_task_id", "thread_id"].map(isLangGraphMetadataKey),
+    ).toEqual([true, true, true, false]);
     expect(isLangGraphGraph(["langgraph", "pregel", "CompiledStateGraph"])).toBe(true);
     expect(isLangGraphGraph(["langchain_core", "runnables", "RunnableSequence"])).toBe(false);
   });

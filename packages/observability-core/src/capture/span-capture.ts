@@ -1,5 +1,12 @@
 import type { RecordDefaults } from "./build-record";
-import { addSpanEvent, type BuiltSpan, buildSpan, type SpanEnding, type SpanState, startSpanState } from "./build-span";
+import {
+  addSpanEvent,
+  type BuiltSpan,
+  buildSpan,
+  type SpanEnding,
+  type SpanState,
+  startSpanState,
+} from "./build-span";
 import type { LLMRunRecord } from "./llm-run-record";
 import { isLangGraphGraph, readLangGraphMetadata } from "./read-langgraph-metadata";
 import type { RunSpanGraphPosition, RunSpanKind } from "./run-span-record";
@@ -179,7 +186,11 @@ export class SpanCapture {
         this.options.defaults.maxFieldChars,
       );
     }
-    const spanEnding: SpanEnding = { endTime: spanClock(), status: ending.status, llmRecords: ending.llmRecords };
+    const spanEnding: SpanEnding = {
+      endTime: spanClock(),
+      status: ending.status,
+      llmRecords: ending.llmRecords,
+    };
     if (ending.error) spanEnding.error = ending.error;
     this.finish(state, spanEnding);
   }

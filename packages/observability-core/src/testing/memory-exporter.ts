@@ -1,7 +1,7 @@
 import type { LLMRunRecord } from "../capture/llm-run-record";
 import type { RunSpanRecord } from "../capture/run-span-record";
 import type { Exporter, ExportResult } from "../export/exporter";
-import { buildSpanTrees, formatSpanTrees, type FormatSpanTreeOptions, type SpanTreeNode } from "./span-tree";
+import { buildSpanTrees, type FormatSpanTreeOptions, formatSpanTrees, type SpanTreeNode } from "./span-tree";
 
 /** An exporter of model-call records (`consumes: "llm-runs"`, the default) that keeps them in memory. */
 export interface MemoryExporter extends Exporter<LLMRunRecord> {
@@ -75,7 +75,8 @@ export function createMemoryExporter(
 export function createMemoryExporter(
   options: MemoryExporterOptions<LLMRunRecord> | MemoryExporterOptions<RunSpanRecord> = {},
 ): MemoryExporter | MemorySpanExporter {
-  if (options.consumes === "spans") return createSpanExporter(options as MemoryExporterOptions<RunSpanRecord>);
+  if (options.consumes === "spans")
+    return createSpanExporter(options as MemoryExporterOptions<RunSpanRecord>);
   return createStore(options as MemoryExporterOptions<LLMRunRecord>) as MemoryExporter;
 }
 

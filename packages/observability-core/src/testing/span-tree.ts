@@ -43,7 +43,10 @@ export function buildSpanTrees(spans: readonly RunSpanRecord[]): SpanTreeNode[] 
 }
 
 /** Spans (in any order) as an indented outline, one line per span, trees one after another. */
-export function formatSpanTrees(spans: readonly RunSpanRecord[], options: FormatSpanTreeOptions = {}): string {
+export function formatSpanTrees(
+  spans: readonly RunSpanRecord[],
+  options: FormatSpanTreeOptions = {},
+): string {
   const describe = options.describe ?? describeSpan;
   const indent = options.indent ?? "  ";
   const lines: string[] = [];

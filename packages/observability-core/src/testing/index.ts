@@ -1,4 +1,12 @@
 export {
+  createSeededFaults,
+  type EmulatorFault,
+  type EmulatorFaultRequest,
+  type FaultGenerator,
+  matchesRoute,
+  type SeededFaultsOptions,
+} from "./emulator-fault";
+export {
   type FakeChatResponse,
   FakeDetailedChatModel,
   type FakeDetailedChatModelFields,
@@ -12,4 +20,14 @@ export {
   type MemorySpanExporter,
 } from "./memory-exporter";
 export { buildSpanTrees, type FormatSpanTreeOptions, formatSpanTrees, type SpanTreeNode } from "./span-tree";
+export { type NormalizeForSnapshotOptions, normalizeForSnapshot } from "./normalize-for-snapshot";
+export {
+  type Emulator,
+  type EmulatorAnswer,
+  type EmulatorRequest,
+  type EmulatorRequestLog,
+  type EmulatorRespondContext,
+  type StartEmulatorOptions,
+  startEmulator,
+} from "./start-emulator";
 export { type MockServer, type StartMockServerOptions, startMockServer } from "./start-mock-server";

@@ -2,6 +2,7 @@ import type { RecordDefaults } from "./build-record";
 import { coerceToObject, convertDocuments, convertRunValue, parseToolInput } from "./convert-run-value";
 import type { LLMRunRecord } from "./llm-run-record";
 import { isLangGraphMetadataKey, readLangGraphMetadata } from "./read-langgraph-metadata";
+import { isLangChainInternalKey, isLangChainInternalTag, takeUserAndSession } from "./record-rules";
 import type {
   RunSpanDocument,
   RunSpanEvent,
@@ -129,10 +130,8 @@ export function startSpanState(start: SpanStart, defaults: RecordDefaults): Span
       metadata[key] = runMetadata[key];
     }
   }
+  const { userId, sessionId } = takeUserAndSession(metadata, runMetadata, defaults.metadata, defaults);
   state.metadata = (toJsonSafe(metadata, maxChars, size) ?? {}) as Record<string, unknown>;
-  const userId = firstString(runMetadata.user_id, runMetadata.userId) ?? defaults.userId;
-  const sessionId =
-    firstString(runMetadata.session_id, runMetadata.sessionId, runMetadata.thread_id) ?? defaults.sessionId;
   if (userId) state.userId = userId;
   if (sessionId) state.sessionId = sessionId;
   if (serializedId) size.chars += serializedId.length * 16;
@@ -217,22 +216,16 @@ export function buildSpan(state: SpanState, ending: SpanEnding, defaults: Record
   return { span, bytes: size.chars };
 }
 
-/** LangChain's `ls_*` keys, its `versions` map and LangGraph's position keys (read into `graph`). */
+/** LangChain's `ls_*` keys and `versions` map (as in `LLMRunRecord`), and LangGraph's position keys (read into `graph`). */
 function isInternalMetadataKey(key: string, value: unknown): boolean {
-  if (key.startsWith("ls_") || isLangGraphMetadataKey(key)) return true;
-  return key === "versions" && typeof value === "object" && value !== null && "@langchain/core" in value;
-}
-
-/** LangChain's own tags for a step's place (`seq:step:2`, `graph:step:1`, `map:key:context`). */
-function isPositionTag(tag: string): boolean {
-  return tag.startsWith("seq:step:") || tag.startsWith("graph:step:") || tag.startsWith("map:key:");
+  return isLangChainInternalKey(key, value) || isLangGraphMetadataKey(key);
 }
 
 function mergeTags(handlerTags: string[], runTags: string[] | undefined): string[] {
   const tags = [...handlerTags];
   if (!Array.isArray(runTags)) return tags;
   for (const tag of runTags) {
-    if (typeof tag === "string" && !isPositionTag(tag) && !tags.includes(tag)) tags.push(tag);
+    if (typeof tag === "string" && !isLangChainInternalTag(tag) && !tags.includes(tag)) tags.push(tag);
   }
   return tags;
 }
@@ -245,13 +238,6 @@ function readSerializedId(serialized: unknown): string[] | undefined {
 
 function nonEmpty(value: unknown): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
-}
-
-function firstString(...values: unknown[]): string | undefined {
-  for (const value of values) {
-    if (typeof value === "string" && value !== "") return value;
-  }
-  return undefined;
 }
 
 function roundMicros(ms: number): number {

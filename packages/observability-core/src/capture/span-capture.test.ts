@@ -896,7 +896,7 @@ describe("content, errors and events", () => {
     ]);
   });
 
-  it("handler tags and metadata first, then the run's; LangChain's own keys and position tags left out", async () => {
+  it("handler tags and metadata first, then the run's; ids and LangChain's own keys and tags left out, as in LLMRunRecord", async () => {
     const handler = new SpanCaptureHandler({
       defaults: { ...defaults, tags: ["app"], metadata: { team: "search" }, userId: "default-user" },
     });
@@ -913,14 +913,14 @@ describe("content, errors and events", () => {
       sessionId: root.sessionId,
     }).toEqual({
       tags: ["app", "request"],
-      metadata: { team: "search", session_id: "s-1", feature: "qa" },
+      metadata: { team: "search", feature: "qa" },
       userId: "default-user",
       sessionId: "s-1",
     });
-    // The model's metadata held ls_* keys and a versions map, and its tags seq:step:2.
+    // The model's metadata held ls_* keys and a versions map, and its tags seq:step:2; session_id went to sessionId.
     expect({ tags: model.tags, metadata: model.metadata }).toEqual({
       tags: ["app", "request"],
-      metadata: { team: "search", session_id: "s-1", feature: "qa" },
+      metadata: { team: "search", feature: "qa" },
     });
   });
 });

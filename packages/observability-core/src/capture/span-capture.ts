@@ -1,3 +1,4 @@
+import { describeError } from "../pipeline/error-reporter";
 import type { RecordDefaults } from "./build-record";
 import {
   addSpanEvent,
@@ -23,6 +24,8 @@ export interface SpanCaptureOptions {
   traceTtlMs: number;
   /** Receives every finished span of a kept trace (mask and queues are the caller's). */
   emit(built: BuiltSpan): void;
+  /** Called for each span left out because its trace is sampled out (for the counters). */
+  onSampled?(): void;
   /**
    * A model-call span was evicted: end that run in the model-run store too (as a `cancelled`
    * record for the model-call exporters) and return its records, masked, for the span.
@@ -115,7 +118,7 @@ export class SpanCapture {
 
   errorChain(error: unknown, runId: string, _parentRunId?: string, _tags?: string[], kwargs?: unknown): void {
     const deferredInput = (kwargs as { inputs?: unknown } | undefined)?.inputs;
-    this.end(runId, { status: "error", error: describe(error), deferredInput });
+    this.end(runId, { status: "error", error: describeError(error), deferredInput });
   }
 
   startTool(
@@ -138,7 +141,7 @@ export class SpanCapture {
   }
 
   errorTool(error: unknown, runId: string): void {
-    this.end(runId, { status: "error", error: describe(error) });
+    this.end(runId, { status: "error", error: describeError(error) });
   }
 
   startRetriever(
@@ -158,7 +161,7 @@ export class SpanCapture {
   }
 
   errorRetriever(error: unknown, runId: string): void {
-    this.end(runId, { status: "error", error: describe(error) });
+    this.end(runId, { status: "error", error: describeError(error) });
   }
 
   startModel(
@@ -286,6 +289,7 @@ export class SpanCapture {
   private finish(state: SpanState, ending: SpanEnding): void {
     if (!state.sampled) {
       this.counters.sampled++;
+      this.options.onSampled?.();
       return;
     }
     this.options.emit(buildSpan(state, ending, this.options.defaults));
@@ -307,25 +311,5 @@ export class SpanCapture {
         this.options.onError?.(failure);
       }
     }
-  }
-}
-
-function describe(error: unknown): { name: string; message: string } {
-  if (error instanceof Error) return { name: error.name || "Error", message: String(error.message ?? "") };
-  if (error && typeof error === "object") {
-    const { name, message } = error as { name?: unknown; message?: unknown };
-    return {
-      name: typeof name === "string" ? name : "Error",
-      message: typeof message === "string" ? message : safeString(error),
-    };
-  }
-  return { name: "Error", message: safeString(error) };
-}
-
-function safeString(value: unknown): string {
-  try {
-    return typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));
-  } catch {
-    return String(value);
   }
 }

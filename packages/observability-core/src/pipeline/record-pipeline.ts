@@ -1,6 +1,7 @@
 import type { BuiltRecord } from "../capture/build-record";
+import type { BuiltSpan } from "../capture/build-span";
 import type { LLMRunRecord } from "../capture/llm-run-record";
-import type { RunSpanRecord } from "../capture/run-span-record";
+import { isRunSpanRecord, type RunSpanRecord } from "../capture/run-span-record";
 import { isSampled } from "../capture/sample-by-trace";
 import type { HandlerExporter, HandlerSettings } from "../config/load-handler-settings";
 import { ObservabilityError } from "../errors/observability-error";
@@ -11,7 +12,10 @@ import { armExitDrain, type ExitDrainTarget } from "./exit-drain";
 
 /** What the pipeline counted before records reached a queue. */
 export interface PipelineCounters {
-  /** `LLMRunRecord`s built (kept or not). */
+  /**
+   * Records built (kept or not) of the kinds some exporter consumes: `LLMRunRecord`s when an
+   * exporter consumes `"llm-runs"`, spans when one consumes `"spans"`.
+   */
   captured: number;
   /** Records left out by `sampleRate`. */
   sampled: number;
@@ -60,40 +64,60 @@ export class RecordPipeline {
     return isSampled(traceId, this.sampleRate);
   }
 
-  /** Sends the records of one model run to every `llm-runs` exporter, after sampling and masking. */
-  emitRecords(records: BuiltRecord[]): void {
+  /**
+   * Sends the records of one model run to every `llm-runs` exporter, after sampling and masking,
+   * and returns the records kept (masked): a model-call span carries them. With no `llm-runs`
+   * exporter the records are built for the spans only, so they are not counted here.
+   */
+  emitRecords(records: BuiltRecord[]): LLMRunRecord[] {
+    const counted = this.runQueues.length > 0;
+    const kept: LLMRunRecord[] = [];
     for (const { record, bytes } of records) {
-      this.counters.captured++;
+      if (counted) this.counters.captured++;
       if (!this.isTraceKept(record.traceId)) {
-        this.counters.sampled++;
+        if (counted) this.counters.sampled++;
         continue;
       }
-      const output = this.applyMask(record);
+      const output = this.applyMask(record, counted);
       if (!output) continue;
+      kept.push(output);
+      if (!counted) continue;
       for (const queue of this.runQueues) queue.enqueue(output, output === record ? bytes : -1);
       this.queued++;
       armExitDrain();
     }
+    return kept;
   }
 
   /**
-   * Sends one span to every `spans` exporter when its trace is kept. The span is taken as given:
-   * its content (and its `llmRecords`) must already be masked by whoever built it.
+   * Sends one span to every `spans` exporter, after masking (the span capture has already left out
+   * sampled-out traces, and its model-call spans carry masked records).
    */
-  emitSpan(span: RunSpanRecord, bytes = -1): void {
-    if (!this.isTraceKept(span.traceId)) return;
-    for (const queue of this.spanQueues) queue.enqueue(span as unknown as LLMRunRecord, bytes);
+  emitSpan({ span, bytes }: BuiltSpan): void {
+    this.counters.captured++;
+    const output = this.applyMask(span, true);
+    if (!output) return;
+    for (const queue of this.spanQueues) {
+      queue.enqueue(output as unknown as LLMRunRecord, output === span ? bytes : -1);
+    }
     this.queued++;
     armExitDrain();
   }
 
+  /** Counts a span the capture left out because its trace is sampled out. */
+  countSampledSpan(): void {
+    this.counters.captured++;
+    this.counters.sampled++;
+  }
+
   /**
    * Runs the user's `mask` on a record: the record to send, or `null` when it is dropped (counted
-   * `masked`). A mask that throws drops the record (fail closed) and is reported.
+   * `masked` when `count`). A mask that throws drops the record (fail closed) and is reported; so
+   * does one that turns a span into something else.
    */
-  applyMask(record: LLMRunRecord): LLMRunRecord | null {
+  applyMask<TRecord extends LLMRunRecord | RunSpanRecord>(record: TRecord, count = true): TRecord | null {
     if (!this.mask) return record;
-    let output: LLMRunRecord | null;
+    let output: LLMRunRecord | RunSpanRecord | null;
     try {
       output = this.mask(record);
     } catch (error) {
@@ -105,11 +129,20 @@ export class RecordPipeline {
       );
       output = null;
     }
+    if (output && typeof output === "object" && isRunSpanRecord(record) && !isRunSpanRecord(output)) {
+      this.reportError(
+        new ObservabilityError({
+          message:
+            'mask returned something other than a span (recordType "span") for a span; it was dropped.',
+        }),
+      );
+      output = null;
+    }
     if (!output || typeof output !== "object") {
-      this.counters.masked++;
+      if (count) this.counters.masked++;
       return null;
     }
-    return output;
+    return output as TRecord;
   }
 
   /** Sends everything queued; `true` once every queue is empty and idle, `false` at the deadline. */

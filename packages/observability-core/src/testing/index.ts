@@ -19,8 +19,8 @@ export {
   type MemoryExporterOptions,
   type MemorySpanExporter,
 } from "./memory-exporter";
-export { buildSpanTrees, type FormatSpanTreeOptions, formatSpanTrees, type SpanTreeNode } from "./span-tree";
 export { type NormalizeForSnapshotOptions, normalizeForSnapshot } from "./normalize-for-snapshot";
+export { buildSpanTrees, type FormatSpanTreeOptions, formatSpanTrees, type SpanTreeNode } from "./span-tree";
 export {
   type Emulator,
   type EmulatorAnswer,

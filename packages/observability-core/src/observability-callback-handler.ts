@@ -368,8 +368,9 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
     let timedOut = false;
     try {
       timedOut = !(await withDeadline(awaitAllCallbacks(), deadline));
-      this.runStore.sweep(Date.now());
+      // Spans first: an idle trace is evicted whole, its model calls with it.
       this.spans?.sweep(Date.now());
+      this.runStore.sweep(Date.now());
       timedOut = !(await this.pipeline.drain(deadline)) || timedOut;
     } catch (error) {
       this.reportError(error);

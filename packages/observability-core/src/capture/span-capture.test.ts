@@ -1,4 +1,3 @@
-import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { dispatchCustomEvent } from "@langchain/core/callbacks/dispatch";
 import type { CallbackManagerForChainRun } from "@langchain/core/callbacks/manager";
 import { Document } from "@langchain/core/documents";
@@ -17,15 +16,20 @@ import {
 import { type StructuredToolInterface, tool } from "@langchain/core/tools";
 import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
 import { createReactAgent } from "@langchain/langgraph/prebuilt";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
+import { assertValidRecord } from "../../test/helpers";
 import { assertValidSpan, stabilizeSpans } from "../../test/span-helpers";
+import {
+  ObservabilityCallbackHandler,
+  type ObservabilityCallbackHandlerOptions,
+} from "../observability-callback-handler";
 import { FakeDetailedChatModel } from "../testing/fake-models";
-import { formatSpanTrees } from "../testing/span-tree";
-import type { RecordDefaults } from "./build-record";
-import type { RunSpanRecord } from "./run-span-record";
+import { createMemoryExporter } from "../testing/memory-exporter";
+import type { LLMRunRecord } from "./llm-run-record";
+import { isRunSpanRecord, type RunSpanRecord } from "./run-span-record";
 import { isSampled } from "./sample-by-trace";
-import { SpanCapture, type SpanCaptureOptions } from "./span-capture";
+import { SpanCapture } from "./span-capture";
 
 // ---- fixtures: small, real LangChain runnables ---------------------------------------------------
 
@@ -187,115 +191,50 @@ function twoNodeGraph() {
 
 // ---- capture through LangChain's callbacks ---------------------------------------------------------
 
-const defaults: RecordDefaults = {
-  userId: undefined,
-  sessionId: undefined,
-  tags: [],
-  metadata: {},
-  captureContent: true,
-  maxFieldChars: 1000,
-};
+// ---- the handler with an in-memory span exporter -------------------------------------------------
 
-/** Forwards LangChain's callbacks to a SpanCapture, as the handler does (model calls without records). */
-class SpanCaptureHandler extends BaseCallbackHandler {
-  name = "span_capture_test_handler";
-  readonly spans: RunSpanRecord[] = [];
-  readonly capture: SpanCapture;
-  constructor(options: Partial<SpanCaptureOptions> = {}) {
-    super({ _awaitHandler: true });
-    this.capture = new SpanCapture({
-      defaults,
-      sampleRate: 1,
-      maxOpenSpans: 10_000,
-      traceTtlMs: 600_000,
-      emit: ({ span }) => {
-        assertValidSpan(span);
-        this.spans.push(span);
-      },
-      ...options,
-    });
-  }
-  override handleChainStart(...args: Parameters<SpanCapture["startChain"]>) {
-    this.capture.startChain(...args);
-  }
-  override handleChainEnd(...args: Parameters<SpanCapture["endChain"]>) {
-    this.capture.endChain(...args);
-  }
-  override handleChainError(...args: Parameters<SpanCapture["errorChain"]>) {
-    this.capture.errorChain(...args);
-  }
-  override handleToolStart(...args: Parameters<SpanCapture["startTool"]>) {
-    this.capture.startTool(...args);
-  }
-  override handleToolEnd(output: unknown, runId: string) {
-    this.capture.endTool(output, runId);
-  }
-  override handleToolError(error: unknown, runId: string) {
-    this.capture.errorTool(error, runId);
-  }
-  override handleRetrieverStart(...args: Parameters<SpanCapture["startRetriever"]>) {
-    this.capture.startRetriever(...args);
-  }
-  override handleRetrieverEnd(documents: unknown, runId: string) {
-    this.capture.endRetriever(documents, runId);
-  }
-  override handleRetrieverError(error: unknown, runId: string) {
-    this.capture.errorRetriever(error, runId);
-  }
-  override handleAgentAction(action: unknown, runId: string) {
-    this.capture.agentAction(action, runId);
-  }
-  override handleAgentEnd(finish: unknown, runId: string) {
-    this.capture.agentEnd(finish, runId);
-  }
-  override handleCustomEvent(eventName: string, data: unknown, runId: string) {
-    this.capture.customEvent(eventName, data, runId);
-  }
-  override handleChatModelStart(
-    llm: unknown,
-    _messages: unknown,
-    runId: string,
-    parentRunId?: string,
-    _extra?: unknown,
-    tags?: string[],
-    metadata?: Record<string, unknown>,
-    runName?: string,
-  ) {
-    this.capture.startModel("chat", llm, runId, parentRunId, tags, metadata, runName);
-  }
-  override handleLLMEnd(_output: unknown, runId: string) {
-    this.capture.endModel(runId, { status: "success", llmRecords: [] });
-  }
-  override handleLLMError(error: Error, runId: string) {
-    this.capture.endModel(runId, {
-      status: "error",
-      error: { name: error.name, message: error.message },
-      llmRecords: [],
-    });
-  }
+/** A handler whose one exporter consumes spans, as a user's test of their agent's trace would set it up. */
+function setup(options: Partial<ObservabilityCallbackHandlerOptions> = {}) {
+  const exporter = createMemoryExporter({ consumes: "spans" });
+  const handler = new ObservabilityCallbackHandler({ exporters: [exporter], ...options });
+  /** Waits for LangChain's background callbacks and the queue, then checks every span against the schema. */
+  const spans = async (): Promise<RunSpanRecord[]> => {
+    const result = await handler.flush({ timeoutMs: 30_000 });
+    expect(result.timedOut).toBe(false);
+    for (const span of exporter.spans) {
+      assertValidSpan(span);
+      for (const record of span.llmRecords ?? []) assertValidRecord(record);
+    }
+    return exporter.spans;
+  };
+  return { handler, exporter, callbacks: [handler], spans };
 }
 
-const tree = (spans: RunSpanRecord[]) => formatSpanTrees(spans);
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.useRealTimers();
+});
 
-describe("span capture of real LangChain runs", () => {
+describe("the run tree the in-memory exporter receives", () => {
   it("a RunnableSequence prompt → model → parser: one span per run, children before their parent", async () => {
-    const handler = new SpanCaptureHandler();
-    await questionChain().invoke({ question: "What is the capital of France?" }, { callbacks: [handler] });
-    expect(tree(handler.spans)).toMatchInlineSnapshot(`
+    const { exporter, callbacks, spans } = setup();
+    await questionChain().invoke({ question: "What is the capital of France?" }, { callbacks });
+    const received = await spans();
+    expect(exporter.formatTrees()).toMatchInlineSnapshot(`
       "chain RunnableSequence
         chain ChatPromptTemplate
         chat FakeDetailedChatModel
         chain StrOutputParser"
     `);
-    expect(handler.spans.map((span) => span.name)).toMatchInlineSnapshot(`
+    expect(received.map((span) => `${span.kind} ${span.name}`)).toMatchInlineSnapshot(`
       [
-        "ChatPromptTemplate",
-        "FakeDetailedChatModel",
-        "StrOutputParser",
-        "RunnableSequence",
+        "chain ChatPromptTemplate",
+        "chat FakeDetailedChatModel",
+        "chain StrOutputParser",
+        "chain RunnableSequence",
       ]
     `);
-    expect(stabilizeSpans(handler.spans)).toMatchInlineSnapshot(`
+    expect(stabilizeSpans(received)).toMatchInlineSnapshot(`
       [
         {
           "events": [],
@@ -340,8 +279,66 @@ describe("span capture of real LangChain runs", () => {
         {
           "events": [],
           "kind": "chat",
-          "llmRecordIds": [],
-          "llmRecords": [],
+          "llmRecordIds": [
+            "<id-3>",
+          ],
+          "llmRecords": [
+            {
+              "cached": false,
+              "input": {
+                "messages": [
+                  {
+                    "content": "Answer in one sentence.",
+                    "role": "system",
+                  },
+                  {
+                    "content": "What is the capital of France?",
+                    "role": "user",
+                  },
+                ],
+                "prompt": "What is the capital of France?",
+              },
+              "kind": "chat",
+              "metadata": {},
+              "model": {
+                "name": "fake-chat-model",
+                "params": {
+                  "model": "fake-chat-model",
+                  "temperature": 0.2,
+                },
+                "provider": "fake",
+              },
+              "name": "FakeDetailedChatModel",
+              "output": {
+                "message": {
+                  "content": "Paris is the capital of France.",
+                  "role": "assistant",
+                },
+                "text": "Paris is the capital of France.",
+              },
+              "parentRunId": "<id-2>",
+              "recordId": "<id-3>",
+              "runId": "<id-3>",
+              "schemaVersion": 1,
+              "serializedId": [
+                "langchain",
+                "chat_models",
+                "fake-detailed-chat",
+                "FakeDetailedChatModel",
+              ],
+              "status": "success",
+              "tags": [],
+              "timing": {
+                "endTime": "<endTime>",
+                "latencyMs": "<latencyMs>",
+                "startTime": "<startTime>",
+              },
+              "traceId": "<id-2>",
+              "usage": {
+                "source": "none",
+              },
+            },
+          ],
           "metadata": {},
           "name": "FakeDetailedChatModel",
           "parentRunId": "<id-2>",
@@ -427,25 +424,31 @@ describe("span capture of real LangChain runs", () => {
         },
       ]
     `);
-    expect(handler.capture.openSpans).toBe(0);
   });
 
-  it("a tool-calling agent loop: the agent span, its model calls and both tools, actions and finish as events", async () => {
-    const handler = new SpanCaptureHandler();
+  it("a tool-calling agent loop: the agent, its model calls and both tools; actions and finish as events", async () => {
+    const { exporter, callbacks, spans } = setup();
     const agent = new ToolCallingAgentLoop(toolCallingModel(), [addTool, weatherTool]);
-    const result = await agent.invoke(
-      { input: "What is 1 + 2, and the weather in Paris?" },
-      { callbacks: [handler] },
-    );
+    const result = await agent.invoke({ input: "What is 1 + 2, and the weather in Paris?" }, { callbacks });
     expect(result.output).toBe("1 + 2 = 3, and it is 21°C and sunny in Paris.");
-    expect(tree(handler.spans)).toMatchInlineSnapshot(`
+    const received = await spans();
+    expect(exporter.formatTrees()).toMatchInlineSnapshot(`
       "agent ToolCallingAgentLoop
         chat FakeDetailedChatModel
         tool add
         tool weather
         chat FakeDetailedChatModel"
     `);
-    const root = handler.spans.at(-1)!;
+    expect(received.map((span) => `${span.kind} ${span.name}`)).toMatchInlineSnapshot(`
+      [
+        "chat FakeDetailedChatModel",
+        "tool add",
+        "tool weather",
+        "chat FakeDetailedChatModel",
+        "agent ToolCallingAgentLoop",
+      ]
+    `);
+    const root = received.at(-1)!;
     expect(stabilizeSpans(root.events)).toMatchInlineSnapshot(`
       [
         {
@@ -483,7 +486,7 @@ describe("span capture of real LangChain runs", () => {
         },
       ]
     `);
-    expect(stabilizeSpans(handler.spans.filter((span) => span.kind === "tool"))).toMatchInlineSnapshot(`
+    expect(stabilizeSpans(received.filter((span) => span.kind === "tool"))).toMatchInlineSnapshot(`
       [
         {
           "events": [],
@@ -558,17 +561,20 @@ describe("span capture of real LangChain runs", () => {
         },
       ]
     `);
+    // The first model call asked for both tools: its record carries the tool calls the tool spans answer.
+    const [firstCall] = received.filter((span) => span.kind === "chat");
+    expect(firstCall?.llmRecords?.[0]?.output.message?.toolCalls?.map((call) => call.id)).toEqual(
+      received.filter((span) => span.kind === "tool").map((span) => span.toolCallId),
+    );
   });
 
-  it("LangGraph's prebuilt tool-calling agent: graph, nodes by step, tools inside the tools node", async () => {
-    const handler = new SpanCaptureHandler();
+  it("LangGraph's prebuilt tool-calling agent: graph, nodes by step, the tools inside the tools node", async () => {
+    const { exporter, callbacks, spans } = setup();
     const model = new ToolCallingFakeModel({ responses: toolCallingModel().responses });
     const agent = createReactAgent({ llm: model, tools: [addTool, weatherTool] });
-    await agent.invoke(
-      { messages: [["human", "What is 1 + 2, and the weather in Paris?"]] },
-      { callbacks: [handler] },
-    );
-    expect(tree(handler.spans)).toMatchInlineSnapshot(`
+    await agent.invoke({ messages: [["human", "What is 1 + 2, and the weather in Paris?"]] }, { callbacks });
+    await spans();
+    expect(exporter.formatTrees()).toMatchInlineSnapshot(`
       "graph LangGraph
         node __start__ step=0
         node agent step=1
@@ -587,10 +593,11 @@ describe("span capture of real LangChain runs", () => {
     `);
   });
 
-  it("a retriever chain: the retriever span keeps its query and documents", async () => {
-    const handler = new SpanCaptureHandler();
-    await retrievalChain().invoke("capital of France", { callbacks: [handler] });
-    expect(tree(handler.spans)).toMatchInlineSnapshot(`
+  it("a retriever chain: the retriever span keeps its query and its documents", async () => {
+    const { exporter, callbacks, spans } = setup();
+    await retrievalChain().invoke("capital of France", { callbacks });
+    const received = await spans();
+    expect(exporter.formatTrees()).toMatchInlineSnapshot(`
       "chain RunnableSequence
         chain RunnableMap
           chain RunnableSequence
@@ -601,8 +608,20 @@ describe("span capture of real LangChain runs", () => {
         chat FakeDetailedChatModel
         chain StrOutputParser"
     `);
-    const retriever = handler.spans.find((span) => span.kind === "retriever")!;
-    expect(stabilizeSpans(retriever)).toMatchInlineSnapshot(`
+    expect(received.map((span) => `${span.kind} ${span.name}`)).toMatchInlineSnapshot(`
+      [
+        "chain RunnablePassthrough",
+        "retriever CityRetriever",
+        "chain formatDocuments",
+        "chain RunnableSequence",
+        "chain RunnableMap",
+        "chain ChatPromptTemplate",
+        "chat FakeDetailedChatModel",
+        "chain StrOutputParser",
+        "chain RunnableSequence",
+      ]
+    `);
+    expect(stabilizeSpans(received.find((span) => span.kind === "retriever"))).toMatchInlineSnapshot(`
       {
         "documents": [
           {
@@ -651,19 +670,29 @@ describe("span capture of real LangChain runs", () => {
     `);
   });
 
-  it("a LangGraph StateGraph with two nodes: graph and node kinds, the node's position, the model inside", async () => {
-    const handler = new SpanCaptureHandler();
-    const result = await twoNodeGraph().invoke({ question: "Capital of France?" }, { callbacks: [handler] });
+  it("a LangGraph StateGraph with two nodes: graph and node kinds, each node's position, the model inside", async () => {
+    const { exporter, callbacks, spans } = setup();
+    const result = await twoNodeGraph().invoke({ question: "Capital of France?" }, { callbacks });
     expect(result.answer).toBe("Paris. (reviewed)");
-    expect(tree(handler.spans)).toMatchInlineSnapshot(`
+    const received = await spans();
+    expect(exporter.formatTrees()).toMatchInlineSnapshot(`
       "graph LangGraph
         node __start__ step=0
         node draft step=1
           chat FakeDetailedChatModel
         node review step=2"
     `);
-    const draft = handler.spans.find((span) => span.kind === "node" && span.name === "draft")!;
-    const model = handler.spans.find((span) => span.kind === "chat")!;
+    expect(received.map((span) => `${span.kind} ${span.name}`)).toMatchInlineSnapshot(`
+      [
+        "node __start__",
+        "chat FakeDetailedChatModel",
+        "node draft",
+        "node review",
+        "graph LangGraph",
+      ]
+    `);
+    const draft = received.find((span) => span.kind === "node" && span.name === "draft")!;
+    const model = received.find((span) => span.kind === "chat")!;
     expect(
       stabilizeSpans({ draft, model: { parentRunId: model.parentRunId, graph: model.graph } }),
     ).toMatchInlineSnapshot(`
@@ -731,116 +760,208 @@ describe("span capture of real LangChain runs", () => {
 });
 
 describe("the same tree whatever way the run is driven", () => {
-  /** The outline of each trace, in order of their roots' start. */
-  const shapes = (spans: RunSpanRecord[]) => tree(spans);
+  /** Each run's outline and content, without ids and times. */
+  const contentOf = (spans: RunSpanRecord[]) =>
+    spans
+      .map(({ kind, name, input, output }) => ({ kind, name, input, output }))
+      .sort((left, right) => `${left.kind} ${left.name}`.localeCompare(`${right.kind} ${right.name}`));
 
-  it("RunnableSequence: .stream(), .streamEvents() and .batch() give invoke()'s tree and inputs", async () => {
-    const invoked = new SpanCaptureHandler();
-    await questionChain().invoke({ question: "Capital?" }, { callbacks: [invoked] });
+  it("RunnableSequence: .stream(), .streamEvents() and .batch() give invoke()'s tree, inputs and outputs", async () => {
+    const invoked = setup();
+    await questionChain().invoke({ question: "Capital?" }, { callbacks: invoked.callbacks });
+    const invokedSpans = await invoked.spans();
 
-    const streamed = new SpanCaptureHandler();
+    const streamed = setup();
     let text = "";
     for await (const chunk of await questionChain().stream(
       { question: "Capital?" },
-      { callbacks: [streamed] },
+      { callbacks: streamed.callbacks },
     )) {
       text += chunk;
     }
     expect(text).toBe("Paris is the capital of France.");
 
-    const events = new SpanCaptureHandler();
-    for await (const _event of questionChain().streamEvents(
+    const events = setup();
+    const eventNames = new Set<string>();
+    for await (const event of questionChain().streamEvents(
       { question: "Capital?" },
-      { version: "v2", callbacks: [events] },
+      { version: "v2", callbacks: events.callbacks },
     )) {
-      // drain
+      eventNames.add(event.event);
     }
+    expect(eventNames.has("on_chat_model_stream")).toBe(true);
 
-    const batched = new SpanCaptureHandler();
+    const batched = setup();
     await questionChain().batch([{ question: "Capital?" }, { question: "Capital?" }], {
-      callbacks: [batched],
+      callbacks: batched.callbacks,
     });
 
-    expect(shapes(streamed.spans)).toBe(shapes(invoked.spans));
-    expect(shapes(events.spans)).toBe(shapes(invoked.spans));
-    expect(shapes(batched.spans)).toBe(`${shapes(invoked.spans)}\n${shapes(invoked.spans)}`);
-    expect(new Set(batched.spans.map((span) => span.traceId)).size).toBe(2);
-    // .stream() defers the parser's input to its end callback, and reports a bare output: same content.
-    const contentOf = (spans: RunSpanRecord[]) =>
-      spans
-        .map(({ name, input, output }) => ({ name, input, output }))
-        .sort((a, b) => a.name.localeCompare(b.name));
-    expect(contentOf(streamed.spans)).toEqual(contentOf(invoked.spans));
-    expect(contentOf(events.spans)).toEqual(contentOf(invoked.spans));
+    const tree = invoked.exporter.formatTrees();
+    expect(tree).toMatchInlineSnapshot(`
+      "chain RunnableSequence
+        chain ChatPromptTemplate
+        chat FakeDetailedChatModel
+        chain StrOutputParser"
+    `);
+    await streamed.spans();
+    await events.spans();
+    const batchedSpans = await batched.spans();
+    expect(streamed.exporter.formatTrees()).toBe(tree);
+    expect(events.exporter.formatTrees()).toBe(tree);
+    expect(batched.exporter.formatTrees()).toBe(`${tree}\n${tree}`);
+    expect(new Set(batchedSpans.map((span) => span.traceId)).size).toBe(2);
+    // .stream() defers the parser's input to its end callback and reports bare outputs: same content.
+    expect(contentOf(streamed.exporter.spans)).toEqual(contentOf(invokedSpans));
+    expect(contentOf(events.exporter.spans)).toEqual(contentOf(invokedSpans));
+    // The streamed model call has its first token as an event.
+    const streamedModel = streamed.exporter.spans.find((span) => span.kind === "chat")!;
+    expect(streamedModel.events.map((event) => event.name)).toEqual(["first-token"]);
+    expect(streamedModel.events[0]!.time).toBeGreaterThanOrEqual(streamedModel.timing.startTime);
   });
 
-  it("StateGraph and the prebuilt agent: .stream() gives invoke()'s tree", async () => {
-    const invoked = new SpanCaptureHandler();
-    await twoNodeGraph().invoke({ question: "Capital?" }, { callbacks: [invoked] });
-    const streamed = new SpanCaptureHandler();
+  it("StateGraph and the prebuilt agent: .stream() and .batch() give invoke()'s tree", async () => {
+    const invoked = setup();
+    await twoNodeGraph().invoke({ question: "Capital?" }, { callbacks: invoked.callbacks });
+    const streamed = setup();
     for await (const _chunk of await twoNodeGraph().stream(
       { question: "Capital?" },
-      { callbacks: [streamed] },
+      { callbacks: streamed.callbacks },
     )) {
       // drain
     }
-    expect(shapes(streamed.spans)).toBe(shapes(invoked.spans));
-
-    const agentInvoked = new SpanCaptureHandler();
-    const agentStreamed = new SpanCaptureHandler();
-    const input = { messages: [["human", "What is 1 + 2, and the weather in Paris?"]] as [string, string][] };
-    await createReactAgent({
-      llm: new ToolCallingFakeModel({ responses: toolCallingModel().responses }),
-      tools: [addTool, weatherTool],
-    }).invoke(input, { callbacks: [agentInvoked] });
-    const agent = createReactAgent({
-      llm: new ToolCallingFakeModel({ responses: toolCallingModel().responses }),
-      tools: [addTool, weatherTool],
+    const batched = setup();
+    await twoNodeGraph().batch([{ question: "Capital?" }, { question: "Capital?" }], {
+      callbacks: batched.callbacks,
     });
-    for await (const _chunk of await agent.stream(input, {
-      callbacks: [agentStreamed],
+    await Promise.all([invoked.spans(), streamed.spans(), batched.spans()]);
+    const graphTree = invoked.exporter.formatTrees();
+    expect(streamed.exporter.formatTrees()).toBe(graphTree);
+    expect(batched.exporter.formatTrees()).toBe(`${graphTree}\n${graphTree}`);
+
+    const input = { messages: [["human", "What is 1 + 2, and the weather in Paris?"]] as [string, string][] };
+    const agent = () =>
+      createReactAgent({
+        llm: new ToolCallingFakeModel({ responses: toolCallingModel().responses }),
+        tools: [addTool, weatherTool],
+      });
+    const agentInvoked = setup();
+    await agent().invoke(input, { callbacks: agentInvoked.callbacks });
+    const agentStreamed = setup();
+    for await (const _chunk of await agent().stream(input, {
+      callbacks: agentStreamed.callbacks,
       streamMode: "values",
     })) {
       // drain
     }
-    expect(shapes(agentStreamed.spans)).toBe(shapes(agentInvoked.spans));
+    await Promise.all([agentInvoked.spans(), agentStreamed.spans()]);
+    expect(agentStreamed.exporter.formatTrees()).toBe(agentInvoked.exporter.formatTrees());
   });
 });
 
-describe("content, errors and events", () => {
-  it("captureContent: false keeps the tree, names, tools, timing and errors, and no inputs, outputs or documents", async () => {
-    const handler = new SpanCaptureHandler({ defaults: { ...defaults, captureContent: false } });
-    await retrievalChain().invoke("capital of France", { callbacks: [handler] });
+describe("model-call spans, mask, content and sampling", () => {
+  it("a model call's span carries its masked LLMRunRecords: the ones model-call exporters receive", async () => {
+    const runs = createMemoryExporter({ name: "runs" });
+    const tree = createMemoryExporter({ name: "tree", consumes: "spans" });
+    const handler = new ObservabilityCallbackHandler({
+      exporters: [runs, tree],
+      mask: (record) =>
+        isRunSpanRecord(record) ? record : { ...record, metadata: { ...record.metadata, masked: true } },
+    });
+    await questionChain().invoke(
+      { question: "Capital?" },
+      { callbacks: [handler], metadata: { feature: "qa" } },
+    );
+    await handler.flush();
+    const model = tree.spans.find((span) => span.kind === "chat")!;
+    expect(runs.records).toHaveLength(1);
+    expect(model.llmRecordIds).toEqual([runs.records[0]!.recordId]);
+    expect(model.llmRecords).toEqual(runs.records);
+    expect(model.llmRecords?.[0]?.metadata).toEqual({ feature: "qa", masked: true });
+    expect(tree.llmRecords()).toEqual(runs.records);
+    // The span's own content is in its records: no input or output of its own.
+    expect(model.metadata).toEqual({ feature: "qa" });
+    expect("input" in model || "output" in model).toBe(false);
+    // One LangChain run, one record per exporter kind; the counters add up per kind.
+    expect(handler.stats()).toMatchObject({ captured: 1 + 4, exported: 1 + 4, pending: 0 });
+  });
+
+  it("mask sees every span too: it can rewrite a span's content or drop the span", async () => {
+    const { callbacks, spans, handler } = setup({
+      mask: (record) => {
+        if (!isRunSpanRecord(record)) return record;
+        if (record.kind === "retriever") return null;
+        return { ...record, input: "[redacted]", output: "[redacted]" };
+      },
+    });
+    await retrievalChain().invoke("capital of France", { callbacks });
+    const received = await spans();
+    expect(received.some((span) => span.kind === "retriever")).toBe(false);
+    expect(received.filter((span) => span.kind !== "chat").every((span) => span.input === "[redacted]")).toBe(
+      true,
+    );
+    expect(handler.stats().dropped).toMatchObject({ masked: 1, total: 1 });
+  });
+
+  it("a mask typed for LLMRunRecords still compiles; spans it throws on are dropped, counted and reported", async () => {
+    const onError = vi.fn();
+    const redactPrompt = (record: LLMRunRecord): LLMRunRecord | null => ({
+      ...record,
+      input: { ...record.input, prompt: record.input.prompt.replaceAll("France", "[country]") },
+    });
+    const runs = createMemoryExporter({ name: "runs" });
+    const tree = createMemoryExporter({ name: "tree", consumes: "spans" });
+    const handler = new ObservabilityCallbackHandler({
+      exporters: [runs, tree],
+      mask: redactPrompt,
+      onError,
+    });
+    await questionChain().invoke({ question: "Capital of France?" }, { callbacks: [handler] });
+    await handler.flush();
+    // Model-call records go through it; spans make it throw (no `input.prompt`), so they fail closed.
+    expect(runs.records.map((record) => record.input.prompt)).toEqual(["Capital of [country]?"]);
+    expect(tree.spans).toEqual([]);
+    expect(handler.stats().dropped).toMatchObject({ masked: 4, total: 4 });
+    expect(onError).toHaveBeenCalledWith(
+      expect.objectContaining({
+        message: expect.stringContaining(
+          "mask threw on a span; the span was dropped (a mask that handles spans checks isRunSpanRecord(record))",
+        ),
+      }),
+    );
+  });
+
+  it("captureContent: false keeps the tree, names, tools, timing and errors, and no content at all", async () => {
+    const { callbacks, spans } = setup({ captureContent: false });
+    await retrievalChain().invoke("capital of France", { callbacks });
     const agent = new ToolCallingAgentLoop(toolCallingModel(), [addTool, weatherTool]);
-    await agent.invoke({ input: "secret question" }, { callbacks: [handler] });
-    const serialized = JSON.stringify(handler.spans);
-    for (const secret of ["capital of France", "Paris", "secret question", "21°C", "atlas"]) {
+    await agent.invoke({ input: "secret question" }, { callbacks });
+    const received = await spans();
+    const serialized = JSON.stringify(received);
+    for (const secret of ["capital of France", "Paris", "secret question", "21°C", "atlas", "1 + 2"]) {
       expect(serialized).not.toContain(secret);
     }
-    expect(
-      handler.spans.filter((span) => "input" in span || "output" in span || "documents" in span),
-    ).toEqual([]);
-    const agentSpan = handler.spans.at(-1)!;
+    expect(received.filter((span) => "input" in span || "output" in span || "documents" in span)).toEqual([]);
+    const agentSpan = received.at(-1)!;
     expect(agentSpan.events.map((event) => [event.name, event.attributes])).toEqual([
       ["agent-action", { tool: "add" }],
       ["agent-action", { tool: "weather" }],
       ["agent-finish", undefined],
     ]);
-    expect(handler.spans.filter((span) => span.kind === "tool").map((span) => span.toolName)).toEqual([
+    expect(received.filter((span) => span.kind === "tool").map((span) => span.toolName)).toEqual([
       "add",
       "weather",
     ]);
   });
 
-  it("cuts long text at maxFieldChars in inputs, outputs, documents and events", async () => {
-    const handler = new SpanCaptureHandler({ defaults: { ...defaults, maxFieldChars: 64 } });
+  it("cuts long text at maxFieldChars in inputs, outputs and events", async () => {
+    const { callbacks, spans } = setup({ maxFieldChars: 64 });
     const long = "word ".repeat(100);
     const echo = RunnableLambda.from(async (input: { text: string }) => {
       await dispatchCustomEvent("progress", { note: long });
       return { echoed: input.text };
     }).withConfig({ runName: "echo" });
-    await echo.invoke({ text: long }, { callbacks: [handler] });
-    const [span] = handler.spans;
+    await echo.invoke({ text: long }, { callbacks });
+    const [span] = await spans();
     const cut = `${long.slice(0, 64 - "…[truncated]".length)}…[truncated]`;
     expect(span?.input).toEqual({ text: cut });
     expect(span?.output).toEqual({ echoed: cut });
@@ -850,7 +971,7 @@ describe("content, errors and events", () => {
   });
 
   it("a failing tool and the chain around it end as errors, with the error's name and message", async () => {
-    const handler = new SpanCaptureHandler();
+    const { exporter, callbacks, spans } = setup();
     const failing = tool(
       async (): Promise<string> => {
         throw new RangeError("the tool broke");
@@ -859,15 +980,14 @@ describe("content, errors and events", () => {
     );
     const chain = RunnableLambda.from(async (_input: string, config?: RunnableConfig) =>
       failing.invoke({}, config),
-    ).withConfig({
-      runName: "calls-broken-tool",
-    });
-    await expect(chain.invoke("go", { callbacks: [handler] })).rejects.toThrow("the tool broke");
-    expect(tree(handler.spans)).toMatchInlineSnapshot(`
+    ).withConfig({ runName: "calls-broken-tool" });
+    await expect(chain.invoke("go", { callbacks })).rejects.toThrow("the tool broke");
+    const received = await spans();
+    expect(exporter.formatTrees()).toMatchInlineSnapshot(`
       "chain calls-broken-tool [error]
         tool broken [error]"
     `);
-    expect(handler.spans.map((span) => span.error)).toMatchInlineSnapshot(`
+    expect(received.map((span) => span.error)).toMatchInlineSnapshot(`
       [
         {
           "message": "the tool broke",
@@ -882,13 +1002,13 @@ describe("content, errors and events", () => {
   });
 
   it("custom events land on the run that dispatched them, in order, at most 100", async () => {
-    const handler = new SpanCaptureHandler();
+    const { callbacks, spans } = setup();
     const chatty = RunnableLambda.from(async () => {
       for (let index = 0; index < 150; index++) await dispatchCustomEvent("tick", { index });
       return "done";
     });
-    await chatty.invoke("go", { callbacks: [handler] });
-    const [span] = handler.spans;
+    await chatty.invoke("go", { callbacks });
+    const [span] = await spans();
     expect(span?.events.length).toBe(100);
     expect(span?.events.slice(0, 2).map((event) => [event.name, event.attributes])).toEqual([
       ["tick", { data: { index: 0 } }],
@@ -897,15 +1017,18 @@ describe("content, errors and events", () => {
   });
 
   it("handler tags and metadata first, then the run's; ids and LangChain's own keys and tags left out, as in LLMRunRecord", async () => {
-    const handler = new SpanCaptureHandler({
-      defaults: { ...defaults, tags: ["app"], metadata: { team: "search" }, userId: "default-user" },
+    const { callbacks, spans } = setup({
+      tags: ["app"],
+      metadata: { team: "search" },
+      userId: "default-user",
     });
     await questionChain().invoke(
       { question: "Capital?" },
-      { callbacks: [handler], tags: ["request"], metadata: { session_id: "s-1", feature: "qa" } },
+      { callbacks, tags: ["request"], metadata: { session_id: "s-1", feature: "qa" } },
     );
-    const root = handler.spans.at(-1)!;
-    const model = handler.spans.find((span) => span.kind === "chat")!;
+    const received = await spans();
+    const root = received.at(-1)!;
+    const model = received.find((span) => span.kind === "chat")!;
     expect({
       tags: root.tags,
       metadata: root.metadata,
@@ -917,38 +1040,67 @@ describe("content, errors and events", () => {
       userId: "default-user",
       sessionId: "s-1",
     });
-    // The model's metadata held ls_* keys and a versions map, and its tags seq:step:2; session_id went to sessionId.
-    expect({ tags: model.tags, metadata: model.metadata }).toEqual({
+    // The model's metadata held ls_* keys and a versions map, and its tags seq:step:2.
+    expect({ tags: model.tags, metadata: model.metadata, userId: model.userId }).toEqual({
       tags: ["app", "request"],
       metadata: { team: "search", feature: "qa" },
+      userId: "default-user",
+    });
+    expect(model.llmRecords?.[0]).toMatchObject({
+      tags: model.tags,
+      sessionId: "s-1",
+      userId: "default-user",
     });
   });
-});
 
-describe("sampling by trace", () => {
-  it("keeps or drops each trace whole, by the same decision as model-call records", async () => {
-    const handler = new SpanCaptureHandler({ sampleRate: 0.5 });
+  it("sampleRate keeps or drops each trace whole, for every exporter alike", async () => {
+    const runs = createMemoryExporter({ name: "runs" });
+    const tree = createMemoryExporter({ name: "tree", consumes: "spans" });
+    const handler = new ObservabilityCallbackHandler({ exporters: [runs, tree], sampleRate: 0.5 });
     for (let index = 0; index < 40; index++) {
       await questionChain().invoke({ question: `Question ${index}?` }, { callbacks: [handler] });
     }
-    const byTrace = new Map<string, number>();
-    for (const span of handler.spans) byTrace.set(span.traceId, (byTrace.get(span.traceId) ?? 0) + 1);
-    // Every kept trace is complete (4 spans), and kept exactly when isSampled says so.
-    expect([...byTrace.values()].every((count) => count === 4)).toBe(true);
-    for (const traceId of byTrace.keys()) expect(isSampled(traceId, 0.5)).toBe(true);
-    expect(byTrace.size).toBeGreaterThan(5);
-    expect(byTrace.size).toBeLessThan(35);
-    expect(handler.capture.counters.sampled).toBe((40 - byTrace.size) * 4);
-    expect(handler.capture.openSpans).toBe(0);
+    await handler.flush();
+    const spansByTrace = new Map<string, number>();
+    for (const span of tree.spans) spansByTrace.set(span.traceId, (spansByTrace.get(span.traceId) ?? 0) + 1);
+    // Every kept trace is whole (4 spans), kept exactly when isSampled says so, and the model-call
+    // exporter kept the same traces.
+    expect([...spansByTrace.values()].every((count) => count === 4)).toBe(true);
+    for (const traceId of spansByTrace.keys()) expect(isSampled(traceId, 0.5)).toBe(true);
+    expect(new Set(runs.records.map((record) => record.traceId))).toEqual(new Set(spansByTrace.keys()));
+    expect(spansByTrace.size).toBeGreaterThan(5);
+    expect(spansByTrace.size).toBeLessThan(35);
+    const dropped = 40 - spansByTrace.size;
+    expect(handler.stats()).toMatchObject({
+      captured: 40 * 5,
+      exported: spansByTrace.size * 5,
+      dropped: { sampled: dropped * 5, total: dropped * 5 },
+    });
+  });
+
+  it("without an exporter that consumes spans, no span is built: chain callbacks only track the trace", async () => {
+    const startChain = vi.spyOn(SpanCapture.prototype, "startChain");
+    const startModel = vi.spyOn(SpanCapture.prototype, "startModel");
+    const runs = createMemoryExporter();
+    const handler = new ObservabilityCallbackHandler({ exporters: [runs] });
+    await twoNodeGraph().invoke({ question: "Capital?" }, { callbacks: [handler] });
+    await handler.flush();
+    expect(startChain).not.toHaveBeenCalled();
+    expect(startModel).not.toHaveBeenCalled();
+    // The model call sits in node "draft" of the graph: its trace is still the graph's root run.
+    const [record] = runs.records;
+    expect(record?.parentRunId).toBeDefined();
+    expect(record?.traceId).not.toBe(record?.parentRunId);
+    expect(handler.stats()).toMatchObject({ captured: 1, exported: 1, inFlightRuns: 0 });
   });
 });
 
 describe("bounds", () => {
-  it("10,000 spans in one trace: all delivered, never more than two open at once", async () => {
-    const handler = new SpanCaptureHandler();
+  it("10,000 spans in one trace: all delivered, never more than two runs open at once", async () => {
+    const { callbacks, spans, handler } = setup({ _awaitHandler: true });
     let mostOpen = 0;
     const step = RunnableLambda.from((value: number) => {
-      mostOpen = Math.max(mostOpen, handler.capture.openSpans);
+      mostOpen = Math.max(mostOpen, handler.stats().inFlightRuns);
       return value + 1;
     });
     const loop = RunnableLambda.from(async (count: number, config?: RunnableConfig) => {
@@ -956,22 +1108,24 @@ describe("bounds", () => {
       for (let index = 0; index < count; index++) value = await step.invoke(value, config);
       return value;
     }).withConfig({ runName: "loop" });
-    expect(await loop.invoke(9_999, { callbacks: [handler] })).toBe(9_999);
-    expect(handler.spans.length).toBe(10_000);
-    expect(new Set(handler.spans.map((span) => span.traceId)).size).toBe(1);
+    expect(await loop.invoke(9_999, { callbacks })).toBe(9_999);
+    const received = await spans();
+    expect(received.length).toBe(10_000);
+    expect(new Set(received.map((span) => span.traceId)).size).toBe(1);
     expect(mostOpen).toBe(2);
-    expect(handler.capture.openSpans).toBe(0);
+    expect(handler.stats()).toMatchObject({ captured: 10_000, exported: 10_000, inFlightRuns: 0 });
   });
 
-  it("10,000 runs open at once in one trace: the store stays within maxInFlightRuns and nothing throws", async () => {
-    const handler = new SpanCaptureHandler({ maxOpenSpans: 1000 });
+  it("10,000 runs open at once in one trace: at most maxInFlightRuns kept, nothing thrown, all accounted", async () => {
+    const onError = vi.fn();
+    const { callbacks, spans, handler } = setup({ _awaitHandler: true, maxInFlightRuns: 1000, onError });
     let release!: () => void;
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
     let mostOpen = 0;
     const child = RunnableLambda.from(async (value: number) => {
-      mostOpen = Math.max(mostOpen, handler.capture.openSpans);
+      mostOpen = Math.max(mostOpen, handler.stats().inFlightRuns);
       await gate;
       return value;
     });
@@ -981,60 +1135,75 @@ describe("bounds", () => {
       release();
       return (await Promise.all(running)).length;
     }).withConfig({ runName: "fan-out" });
-    expect(await fanOut.invoke(10_000, { callbacks: [handler] })).toBe(10_000);
+    expect(await fanOut.invoke(10_000, { callbacks })).toBe(10_000);
+    const received = await spans();
     expect(mostOpen).toBeLessThanOrEqual(1000);
-    expect(handler.capture.openSpans).toBe(0);
+    const stats = handler.stats();
+    expect(stats.inFlightRuns).toBe(0);
     // Each time the store filled up, the trace was evicted whole: those spans came out `cancelled`.
-    const cancelled = handler.spans.filter((span) => span.status === "cancelled");
-    expect(cancelled.length).toBe(handler.capture.counters.evicted);
-    expect(cancelled.length + handler.spans.filter((span) => span.status === "success").length).toBe(
-      handler.spans.length,
-    );
+    const cancelled = received.filter((span) => span.status === "cancelled");
+    expect(cancelled.length).toBe(stats.dropped.evicted);
+    expect(cancelled.length).toBeGreaterThan(0);
     expect(cancelled[0]?.error).toEqual({
       name: "RunEvicted",
       message: "Run evicted: more than 1000 runs in flight (maxInFlightRuns).",
     });
-    // Every span that came out, cancelled or not, belongs to the one trace.
-    expect(new Set(handler.spans.map((span) => span.traceId)).size).toBe(1);
+    expect(received.every((span) => span.status !== "error")).toBe(true);
+    expect(new Set(received.map((span) => span.traceId)).size).toBe(1);
+    expect(stats).toMatchObject({
+      captured: received.length,
+      exported: received.length,
+      failed: 0,
+      pending: 0,
+    });
+    expect(onError).not.toHaveBeenCalled();
   });
 
-  it("200 levels deep: every level delivered, each with its parent, innermost first", async () => {
-    const handler = new SpanCaptureHandler();
+  it("200 levels deep: every level delivered with its parent, innermost first", async () => {
+    const { exporter, callbacks, spans } = setup();
     const nest = (depth: number): Runnable<number, number> =>
       RunnableLambda.from(async (value: number, config?: RunnableConfig) =>
         depth === 1 ? value : nest(depth - 1).invoke(value + 1, config),
       ).withConfig({ runName: `level-${depth}` });
-    expect(await nest(200).invoke(1, { callbacks: [handler] })).toBe(200);
-    expect(handler.spans.length).toBe(200);
-    expect(handler.spans[0]?.name).toBe("level-1");
-    expect(handler.spans.at(-1)?.name).toBe("level-200");
-    const byId = new Map(handler.spans.map((span) => [span.runId, span]));
+    expect(await nest(200).invoke(1, { callbacks })).toBe(200);
+    const received = await spans();
+    expect(received.length).toBe(200);
+    expect(received[0]?.name).toBe("level-1");
+    expect(received.at(-1)?.name).toBe("level-200");
+    const byId = new Map(received.map((span) => [span.runId, span]));
     let depth = 0;
-    for (let span = handler.spans[0]; span?.parentRunId; span = byId.get(span.parentRunId)) depth++;
+    for (let span = received[0]; span?.parentRunId; span = byId.get(span.parentRunId)) depth++;
     expect(depth).toBe(199);
-    expect(formatSpanTrees(handler.spans).split("\n").at(-1)).toBe(`${"  ".repeat(199)}chain level-1`);
+    expect(exporter.formatTrees().split("\n").at(-1)).toBe(`${"  ".repeat(199)}chain level-1`);
   });
 
-  it("a trace that never ends is evicted after runTtlMs of inactivity, its open spans cancelled", () => {
-    const handler = new SpanCaptureHandler({ traceTtlMs: 60_000 });
-    const capture = handler.capture;
-    const now = Date.now();
-    capture.startChain({ id: ["tests", "Stuck"] }, { question: "?" }, "root-run");
-    capture.startTool({ id: ["tests", "Slow"] }, '{"q":1}', "tool-run", "root-run", [], {}, "slow");
-    capture.startChain({ id: ["tests", "Done"] }, {}, "other-run");
-    capture.endChain({}, "other-run");
-    capture.sweep(now + 59_000);
-    expect(handler.spans.map((span) => span.name)).toEqual(["Done"]);
-    capture.sweep(now + 61_000);
-    expect(handler.spans.map((span) => [span.name, span.status, span.error?.message])).toEqual([
-      ["Done", "success", undefined],
-      ["slow", "cancelled", "Run evicted: trace idle for more than 60000 ms (runTtlMs)."],
-      ["Stuck", "cancelled", "Run evicted: trace idle for more than 60000 ms (runTtlMs)."],
+  it("a trace that never ends is evicted after runTtlMs without activity: its open spans and model call cancelled", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const runs = createMemoryExporter({ name: "runs" });
+    const tree = createMemoryExporter({ name: "tree", consumes: "spans" });
+    const handler = new ObservabilityCallbackHandler({ exporters: [runs, tree], runTtlMs: 60_000 });
+    const model = new FakeDetailedChatModel({ responses: [{ content: "never" }], sleepMs: 1_000_000 });
+    const stuck = RunnableLambda.from(async (question: string, config?: RunnableConfig) =>
+      model.invoke(question, config),
+    ).withConfig({ runName: "stuck" });
+    void stuck.invoke("hello?", { callbacks: [handler] });
+    await questionChain().invoke({ question: "Capital?" }, { callbacks: [handler] });
+    await handler.flush();
+    expect(tree.spans.map((span) => span.name)).not.toContain("stuck");
+    expect(handler.stats().inFlightRuns).toBe(2);
+    vi.setSystemTime(Date.now() + 61_000);
+    await handler.flush();
+    const cancelled = tree.spans.filter((span) => span.status === "cancelled");
+    expect(cancelled.map((span) => `${span.kind} ${span.name}`)).toEqual([
+      "chat FakeDetailedChatModel",
+      "chain stuck",
     ]);
-    expect(capture.openSpans).toBe(0);
-    // The evicted runs' late ends change nothing.
-    capture.endTool("late", "tool-run");
-    capture.endChain({}, "root-run");
-    expect(handler.spans.length).toBe(3);
+    expect(cancelled[0]?.error?.message).toBe("Run evicted: trace idle for more than 60000 ms (runTtlMs).");
+    // The model call also reached the model-call exporter, cancelled, once; the span carries that record.
+    const cancelledRecords = runs.records.filter((record) => record.status === "cancelled");
+    expect(cancelledRecords).toHaveLength(1);
+    expect(cancelled[0]?.llmRecords).toEqual(cancelledRecords);
+    expect(handler.stats()).toMatchObject({ inFlightRuns: 0 });
+    await handler.shutdown();
   });
 });

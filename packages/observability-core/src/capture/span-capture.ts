@@ -178,7 +178,7 @@ export class SpanCapture {
 
   /** A model call ended (or failed, or was evicted from the model-run store). */
   endModel(runId: string, ending: ModelSpanEnding): void {
-    const state = this.store.take(runId, Date.now());
+    const state = this.store.take(runId, Date.now(), ending.status !== "cancelled");
     if (!state) return;
     if (ending.timeToFirstTokenMs !== undefined && ending.status !== "cancelled") {
       addSpanEvent(

@@ -84,13 +84,16 @@ export class SpanStore {
     this.traces.set(state.traceId, trace);
   }
 
-  /** Removes and returns an ended run's span. */
-  take(runId: string, now: number): SpanState | undefined {
+  /**
+   * Removes and returns an ended run's span. Its end counts as activity of the trace, unless
+   * `touch` is false (a run ended by eviction elsewhere is no sign of life).
+   */
+  take(runId: string, now: number, touch = true): SpanState | undefined {
     const state = this.spans.get(runId);
     if (!state) return undefined;
     this.forget(state);
     const trace = this.traces.get(state.traceId);
-    if (trace) {
+    if (trace && touch) {
       this.traces.delete(state.traceId);
       trace.lastActivity = now;
       this.traces.set(state.traceId, trace);

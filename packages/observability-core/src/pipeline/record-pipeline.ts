@@ -121,12 +121,10 @@ export class RecordPipeline {
     try {
       output = this.mask(record);
     } catch (error) {
-      this.reportError(
-        new ObservabilityError({
-          message: `mask threw; the record was dropped: ${describeError(error).message}`,
-          cause: error,
-        }),
-      );
+      const message = isRunSpanRecord(record)
+        ? `mask threw on a span; the span was dropped (a mask that handles spans checks isRunSpanRecord(record)): ${describeError(error).message}`
+        : `mask threw; the record was dropped: ${describeError(error).message}`;
+      this.reportError(new ObservabilityError({ message, cause: error }));
       output = null;
     }
     if (output && typeof output === "object" && isRunSpanRecord(record) && !isRunSpanRecord(output)) {

@@ -73,7 +73,8 @@ function sequentialChain(setup: HandlerSetup): Variant {
   return {
     name: `${setup.name}, 5-step chain`,
     async round(calls) {
-      for (let index = 0; index < calls; index++) await chain.invoke(chainInput, { callbacks: setup.callbacks });
+      for (let index = 0; index < calls; index++)
+        await chain.invoke(chainInput, { callbacks: setup.callbacks });
       await setup.flush();
     },
   };

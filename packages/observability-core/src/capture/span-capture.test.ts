@@ -1114,7 +1114,8 @@ describe("bounds", () => {
     expect(new Set(received.map((span) => span.traceId)).size).toBe(1);
     expect(mostOpen).toBe(2);
     expect(handler.stats()).toMatchObject({ captured: 10_000, exported: 10_000, inFlightRuns: 0 });
-  });
+    // 10,000 LangChain runs take seconds on a loaded 2-core machine: only a hang should reach this.
+  }, 120_000);
 
   it("10,000 runs open at once in one trace: at most maxInFlightRuns kept, nothing thrown, all accounted", async () => {
     const onError = vi.fn();
@@ -1157,7 +1158,8 @@ describe("bounds", () => {
       pending: 0,
     });
     expect(onError).not.toHaveBeenCalled();
-  });
+    // 10,000 LangChain runs take seconds on a loaded 2-core machine: only a hang should reach this.
+  }, 120_000);
 
   it("200 levels deep: every level delivered with its parent, innermost first", async () => {
     const { exporter, callbacks, spans } = setup();

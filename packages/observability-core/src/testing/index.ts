@@ -1,5 +1,13 @@
 export { decodeOtlpTraceRequest } from "../otlp/decode-otlp-protobuf";
 export {
+  createSeededFaults,
+  type EmulatorFault,
+  type EmulatorFaultRequest,
+  type FaultGenerator,
+  matchesRoute,
+  type SeededFaultsOptions,
+} from "./emulator-fault";
+export {
   type FakeChatResponse,
   FakeDetailedChatModel,
   type FakeDetailedChatModelFields,
@@ -7,4 +15,14 @@ export {
   type FakeDetailedLLMFields,
 } from "./fake-models";
 export { createMemoryExporter, type MemoryExporter, type MemoryExporterOptions } from "./memory-exporter";
+export { type NormalizeForSnapshotOptions, normalizeForSnapshot } from "./normalize-for-snapshot";
+export {
+  type Emulator,
+  type EmulatorAnswer,
+  type EmulatorRequest,
+  type EmulatorRequestLog,
+  type EmulatorRespondContext,
+  type StartEmulatorOptions,
+  startEmulator,
+} from "./start-emulator";
 export { type MockServer, type StartMockServerOptions, startMockServer } from "./start-mock-server";

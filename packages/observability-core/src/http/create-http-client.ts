@@ -52,8 +52,9 @@ export interface HttpRequest {
   /**
    * A body already serialized (e.g. joined from the kit's per-record `json`), sent as is; its
    * content type is `application/json` unless `headers` say otherwise. Use `json` or `body`, not both.
+   * Bytes (OTLP protobuf) are sent as they are too.
    */
-  body?: string;
+  body?: string | Uint8Array<ArrayBuffer>;
   headers?: Record<string, string>;
   searchParams?: Record<string, string | number | boolean>;
   signal?: AbortSignal;

@@ -17,7 +17,7 @@ import { ProtobufWriter, WireType } from "./protobuf-wire";
  * Encodes an OTLP `ExportTraceServiceRequest` as protobuf (`application/x-protobuf`), without a
  * protobuf runtime. Ids are written as raw bytes (16 and 8), times as `fixed64` nanoseconds.
  */
-export function encodeOtlpTraceRequestProtobuf(request: OtlpTraceRequest): Uint8Array {
+export function encodeOtlpTraceRequestProtobuf(request: OtlpTraceRequest): Uint8Array<ArrayBuffer> {
   const writer = new ProtobufWriter();
   for (const resourceSpans of request.resourceSpans) {
     writer.fork(1);

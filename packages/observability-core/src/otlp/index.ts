@@ -4,6 +4,7 @@ export {
   OTLP_SCOPE,
   type OtlpResourceOptions,
 } from "./build-otlp-trace-request";
+export { createOtlpExporter, exportOtlp } from "./create-otlp-exporter";
 export { encodeOtlpTraceRequestJson } from "./encode-otlp-json";
 export { encodeOtlpTraceRequestProtobuf } from "./encode-otlp-protobuf";
 export {
@@ -13,6 +14,7 @@ export {
 } from "./map-span-to-otlp";
 export type { OtlpAttributeValue } from "./otlp-attributes";
 export { toOtlpSpanId, toOtlpTraceId } from "./otlp-ids";
+export { OTLP_DEFAULT_URL, type OtlpExporterOptions } from "./otlp-settings";
 export {
   type OtlpAnyValue,
   type OtlpInstrumentationScope,

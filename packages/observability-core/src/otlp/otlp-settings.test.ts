@@ -109,3 +109,20 @@ describe("parseKeyValueList", () => {
     expect(parseKeyValueList(undefined)).toEqual({});
   });
 });
+
+describe("option checking", () => {
+  it("rejects an unknown option, suggesting the one meant", () => {
+    expect(
+      configurationError(() => loadOtlpSettings({ endpoint: "http://127.0.0.1:4318" } as never)).message,
+    ).toBe("Unknown option `endpoint` of createOtlpExporter; did you mean `url`?");
+    expect(configurationError(() => loadOtlpSettings({ Headers: {} } as never)).message).toBe(
+      "Unknown option `Headers` of createOtlpExporter; did you mean `headers`?",
+    );
+    expect(configurationError(() => loadOtlpSettings({ protocol: "http/json" } as never)).option).toBe(
+      "protocol",
+    );
+    expect(configurationError(() => loadOtlpSettings({ flavour: 1 } as never)).message).toMatch(
+      /^Unknown option `flavour` of createOtlpExporter\. Known options: url, headers, /,
+    );
+  });
+});

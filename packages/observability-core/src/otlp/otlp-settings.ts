@@ -1,3 +1,4 @@
+import { checkOptions } from "../config/check-options";
 import { loadNumber, loadString, loadUrl, readEnv } from "../config/load-setting";
 import { ConfigurationError } from "../errors/configuration-error";
 import {
@@ -71,6 +72,21 @@ export const OTLP_EXPORTER_OPTION_KEYS: Readonly<Record<keyof OtlpExporterOption
   fetch: true,
 });
 
+/** Other spellings users reach for, for "did you mean" (they are not accepted). */
+const OTLP_OPTION_MISSPELLINGS: Readonly<Record<string, string>> = Object.freeze({
+  endpoint: "url",
+  baseUrl: "url",
+  baseURL: "url",
+  tracesEndpoint: "url",
+  protocol: "encoding",
+  compression: "encoding",
+  conventions: "semanticConventions",
+  semconv: "semanticConventions",
+  resource: "resourceAttributes",
+  attributes: "resourceAttributes",
+  service: "serviceName",
+});
+
 /** Resolved settings of an OTLP exporter. */
 export interface OtlpSettings {
   url: string;
@@ -89,7 +105,8 @@ export interface OtlpSettings {
 export const OTLP_DEFAULT_URL = "http://localhost:4318/v1/traces";
 
 /** Option > env var > default for every OTLP exporter setting, each checked. */
-export function loadOtlpSettings(options: OtlpExporterOptions): OtlpSettings {
+export function loadOtlpSettings(options: OtlpExporterOptions, owner = "createOtlpExporter"): OtlpSettings {
+  checkOptions(options, { known: OTLP_EXPORTER_OPTION_KEYS, aliases: OTLP_OPTION_MISSPELLINGS, owner });
   const allowInsecure = options.allowInsecure === true;
   const baseEndpoint = readEnv("OTEL_EXPORTER_OTLP_ENDPOINT");
   const url =
@@ -106,7 +123,8 @@ export function loadOtlpSettings(options: OtlpExporterOptions): OtlpSettings {
           envVar: "OTEL_EXPORTER_OTLP_ENDPOINT",
           allowInsecure,
         })
-      : OTLP_DEFAULT_URL);
+      : undefined) ??
+    OTLP_DEFAULT_URL;
   return {
     url,
     headers: loadHeaders(options.headers),

@@ -17,7 +17,7 @@ export class ProtobufWriter {
   private position = 0;
   private readonly starts: number[] = [];
 
-  finish(): Uint8Array {
+  finish(): Uint8Array<ArrayBuffer> {
     return this.buffer.slice(0, this.position);
   }
 

@@ -52,9 +52,8 @@ export interface HttpRequest {
   /**
    * A body already serialized (e.g. joined from the kit's per-record `json`), sent as is; its
    * content type is `application/json` unless `headers` say otherwise. Use `json` or `body`, not both.
-   * Bytes (OTLP protobuf) are sent as they are too.
    */
-  body?: string | Uint8Array<ArrayBuffer>;
+  body?: string | Uint8Array;
   headers?: Record<string, string>;
   searchParams?: Record<string, string | number | boolean>;
   signal?: AbortSignal;
@@ -141,7 +140,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           method: request.method,
           ...(hasBody && !useNodeTransport
             ? serialized !== undefined
-              ? { body: serialized }
+              ? { body: serialized as BodyInit }
               : { json: request.json }
             : {}),
           ...(hasBody && useNodeTransport

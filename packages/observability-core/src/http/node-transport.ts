@@ -3,7 +3,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 
 /** ky forwards options it does not know to `fetch`: the body travels there, already serialized. */
 export interface NodeTransportInit {
-  observabilityBody?: string | Uint8Array<ArrayBuffer>;
+  observabilityBody?: string | Uint8Array;
 }
 
 // Shared by every client: keep-alive connections are what make one request per record affordable.

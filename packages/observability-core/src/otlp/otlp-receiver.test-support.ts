@@ -13,7 +13,7 @@ export interface ReceivedOtlpRequest {
 }
 
 export interface OtlpReceiver extends Emulator<OtlpSpan> {
-  /** The traces endpoint (`{url}/v1/traces`). */
+  /** The traces endpoint (`{url}/v1/traces` unless another `path` was given). */
   readonly tracesUrl: string;
   /** Every request the receiver could decode, in order. */
   readonly decoded: ReceivedOtlpRequest[];
@@ -23,12 +23,13 @@ export interface OtlpReceiver extends Emulator<OtlpSpan> {
   answerPartialSuccess(rejectedSpans: number, errorMessage: string): void;
 }
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+export async function startOtlpReceiver(options: { path?: string } = {}): Promise<OtlpReceiver> {
+  const path = options.path ?? "/v1/traces";
   const decoded: ReceivedOtlpRequest[] = [];
   let partial: { rejectedSpans: number; errorMessage: string } | undefined;
   const emulator = await startEmulator<OtlpSpan>({
     respond(request, context) {
-      if (request.method !== "POST" || request.path !== "/v1/traces") return undefined;
+      if (request.method !== "POST" || request.path !== path) return undefined;
       const contentType = request.headers["content-type"] ?? "";
       const isJson = contentType.startsWith("application/json");
       let body: OtlpTraceRequest;
@@ -59,7 +60,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     },
   });
   return Object.assign(emulator, {
-    tracesUrl: `${emulator.url}/v1/traces`,
+    tracesUrl: `${emulator.url}${path}`,
     decoded,
     storedSpanIds: () => new Set(emulator.received.map((span) => span.spanId)),
     answerPartialSuccess(rejectedSpans: number, errorMessage: string) {

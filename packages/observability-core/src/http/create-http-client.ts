@@ -169,7 +169,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         method: request.method,
         ...(hasBody && !useNodeTransport
           ? serialized !== undefined
-            ? { body: serialized }
+            ? { body: serialized as BodyInit }
             : { json: request.json }
           : {}),
         ...({

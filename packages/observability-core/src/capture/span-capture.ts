@@ -113,12 +113,12 @@ export class SpanCapture {
 
   endChain(outputs: unknown, runId: string, _parentRunId?: string, _tags?: string[], kwargs?: unknown): void {
     const deferredInput = (kwargs as { inputs?: unknown } | undefined)?.inputs;
-    this.end(runId, { status: "success", output: outputs, deferredInput });
+    this.end(runId, { endTime: spanClock(), status: "success", output: outputs, deferredInput });
   }
 
   errorChain(error: unknown, runId: string, _parentRunId?: string, _tags?: string[], kwargs?: unknown): void {
     const deferredInput = (kwargs as { inputs?: unknown } | undefined)?.inputs;
-    this.end(runId, { status: "error", error: describeError(error), deferredInput });
+    this.end(runId, { endTime: spanClock(), status: "error", error: describeError(error), deferredInput });
   }
 
   startTool(
@@ -137,11 +137,11 @@ export class SpanCapture {
   }
 
   endTool(output: unknown, runId: string): void {
-    this.end(runId, { status: "success", output });
+    this.end(runId, { endTime: spanClock(), status: "success", output });
   }
 
   errorTool(error: unknown, runId: string): void {
-    this.end(runId, { status: "error", error: describeError(error) });
+    this.end(runId, { endTime: spanClock(), status: "error", error: describeError(error) });
   }
 
   startRetriever(
@@ -157,11 +157,11 @@ export class SpanCapture {
   }
 
   endRetriever(documents: unknown, runId: string): void {
-    this.end(runId, { status: "success", documents: Array.isArray(documents) ? documents : [] });
+    this.end(runId, { endTime: spanClock(), status: "success", documents: Array.isArray(documents) ? documents : [] });
   }
 
   errorRetriever(error: unknown, runId: string): void {
-    this.end(runId, { status: "error", error: describeError(error) });
+    this.end(runId, { endTime: spanClock(), status: "error", error: describeError(error) });
   }
 
   startModel(
@@ -280,10 +280,9 @@ export class SpanCapture {
     this.store.add(state, Date.now());
   }
 
-  private end(runId: string, ending: Omit<SpanEnding, "endTime">): void {
+  private end(runId: string, ending: SpanEnding): void {
     const state = this.store.take(runId, Date.now());
-    if (!state) return;
-    this.finish(state, { ...ending, endTime: spanClock() });
+    if (state) this.finish(state, ending);
   }
 
   private finish(state: SpanState, ending: SpanEnding): void {

@@ -66,12 +66,13 @@ export class RecordPipeline {
 
   /**
    * Sends the records of one model run to every `llm-runs` exporter, after sampling and masking,
-   * and returns the records kept (masked): a model-call span carries them. With no `llm-runs`
-   * exporter the records are built for the spans only, so they are not counted here.
+   * and returns the records kept (masked, with their size estimate, -1 when the mask rewrote one):
+   * a model-call span carries them. With no `llm-runs` exporter the records are built for the spans
+   * only, so they are not counted here.
    */
-  emitRecords(records: BuiltRecord[]): LLMRunRecord[] {
+  emitRecords(records: BuiltRecord[]): BuiltRecord[] {
     const counted = this.runQueues.length > 0;
-    const kept: LLMRunRecord[] = [];
+    const kept: BuiltRecord[] = [];
     for (const { record, bytes } of records) {
       if (counted) this.counters.captured++;
       if (!this.isTraceKept(record.traceId)) {
@@ -80,9 +81,10 @@ export class RecordPipeline {
       }
       const output = this.applyMask(record, counted);
       if (!output) continue;
-      kept.push(output);
+      const size = output === record ? bytes : -1;
+      kept.push({ record: output, bytes: size });
       if (!counted) continue;
-      for (const queue of this.runQueues) queue.enqueue(output, output === record ? bytes : -1);
+      for (const queue of this.runQueues) queue.enqueue(output, size);
       this.queued++;
       armExitDrain();
     }

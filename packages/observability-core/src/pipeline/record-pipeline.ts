@@ -10,6 +10,9 @@ import type { Exporter } from "../export/exporter";
 import { describeError, type ErrorReporter } from "./error-reporter";
 import { armExitDrain, type ExitDrainTarget } from "./exit-drain";
 
+/** Returned when no exporter consumes spans (frozen: never filled). */
+const NO_RECORDS = Object.freeze([]) as unknown as BuiltRecord[];
+
 /** What the pipeline counted before records reached a queue. */
 export interface PipelineCounters {
   /**
@@ -72,7 +75,8 @@ export class RecordPipeline {
    */
   emitRecords(records: BuiltRecord[]): BuiltRecord[] {
     const counted = this.runQueues.length > 0;
-    const kept: BuiltRecord[] = [];
+    // Kept for spans only: without a span exporter nothing more is allocated than before spans.
+    const kept: BuiltRecord[] = this.spanQueues.length > 0 ? [] : NO_RECORDS;
     for (const { record, bytes } of records) {
       if (counted) this.counters.captured++;
       if (!this.isTraceKept(record.traceId)) {
@@ -82,7 +86,7 @@ export class RecordPipeline {
       const output = this.applyMask(record, counted);
       if (!output) continue;
       const size = output === record ? bytes : -1;
-      kept.push({ record: output, bytes: size });
+      if (kept !== NO_RECORDS) kept.push({ record: output, bytes: size });
       if (!counted) continue;
       for (const queue of this.runQueues) queue.enqueue(output, size);
       this.queued++;

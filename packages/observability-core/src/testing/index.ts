@@ -3,7 +3,6 @@ export {
   type EmulatorFault,
   type EmulatorFaultRequest,
   type FaultGenerator,
-  matchesRoute,
   type SeededFaultsOptions,
 } from "./emulator-fault";
 export {

@@ -20,6 +20,7 @@ export {
   isRunSpanRecord,
   type RunSpanDocument,
   type RunSpanEvent,
+  type RunSpanGraphPosition,
   type RunSpanKind,
   type RunSpanRecord,
 } from "./capture/run-span-record";

@@ -815,6 +815,7 @@ describe("options", () => {
   it("puts only unknown keys into metadata, never an option of core, LangChain or Trubrics", async () => {
     const known: TrubricsCallbackHandlerOptions = {
       apiKey: TEST_API_KEY,
+      baseUrl: trubrics.url,
       host: trubrics.url,
       project: "default",
       email: "someone@example.com",

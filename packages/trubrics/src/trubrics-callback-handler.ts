@@ -5,12 +5,22 @@ import {
   isCommonHandlerOption,
   ObservabilityCallbackHandler,
 } from "@langchain-observability/core";
-import { exportTrubrics, requireOptionsObject, type TrubricsExporterOptions } from "./trubrics-exporter";
+import { createTrubricsExporterFromSettings } from "./trubrics-exporter";
+import {
+  isSecretLikeKey,
+  loadTrubricsSettings,
+  requireOptionsObject,
+  suggestTrubricsOption,
+  TRUBRICS_EXPORTER_OPTION_KEYS,
+  type TrubricsExporterOptions,
+} from "./trubrics-settings";
+
+const OWNER = "TrubricsCallbackHandler";
 
 /**
  * Options of `TrubricsCallbackHandler`: the Python handler's (`project`, `email`, `password`, `tags`,
- * `user_id`, `session_id`, any other key as metadata), the current API's (`apiKey`, `host`), the
- * legacy API's hosts, and the options every handler of this project accepts.
+ * `user_id`, `session_id`, any other key as metadata), the current API's (`apiKey`, `baseUrl` or its
+ * alias `host`), the legacy API's hosts, and the options every handler of this project accepts.
  */
 export interface TrubricsCallbackHandlerOptions extends CommonHandlerOptions, TrubricsExporterOptions {
   /** Alias of `userId`, spelled as in the Python handler. @default undefined */
@@ -19,36 +29,19 @@ export interface TrubricsCallbackHandlerOptions extends CommonHandlerOptions, Tr
   session_id?: string;
   /**
    * Any other key goes into the metadata of every record, as the Python handler's `**kwargs` do
-   * (an entry of the `metadata` option with the same key wins).
+   * (an entry of the `metadata` option with the same key wins). A key close to an option's name
+   * (`url`, `timeoutMS`, `sessionID`, `Host` …) or that looks like a secret (`api_key`, `token`,
+   * `password` … in any case or inside a longer name) is refused with a `ConfigurationError`.
    */
   [metadataKey: string]: unknown;
 }
-
-/**
- * The exporter's options, as a complete record (core's are `COMMON_HANDLER_OPTION_KEYS`): an option
- * added to the exporter fails the type check here instead of silently becoming metadata.
- */
-const EXPORTER_OPTION_KEYS: Record<keyof TrubricsExporterOptions, true> = {
-  apiKey: true,
-  host: true,
-  project: true,
-  email: true,
-  password: true,
-  firebaseApiKey: true,
-  firebaseProjectId: true,
-  identityToolkitUrl: true,
-  firestoreUrl: true,
-  timeoutMs: true,
-  maxRetries: true,
-  fetch: true,
-};
 
 const ALIAS_OPTION_KEYS = { user_id: "userId", session_id: "sessionId" } as const;
 
 /** The option keys that are options, not metadata (everything else a user passes becomes metadata). */
 export const TRUBRICS_OPTION_KEYS: readonly string[] = Object.freeze([
   ...Object.keys(COMMON_HANDLER_OPTION_KEYS),
-  ...Object.keys(EXPORTER_OPTION_KEYS).filter((key) => !isCommonHandlerOption(key)),
+  ...Object.keys(TRUBRICS_EXPORTER_OPTION_KEYS).filter((key) => !isCommonHandlerOption(key)),
   ...Object.keys(ALIAS_OPTION_KEYS),
 ]);
 
@@ -64,9 +57,9 @@ export class TrubricsCallbackHandler extends ObservabilityCallbackHandler {
   readonly transport: "ingestion" | "legacy";
 
   constructor(options: TrubricsCallbackHandlerOptions = {}) {
-    requireOptionsObject(options, "TrubricsCallbackHandler");
+    requireOptionsObject(options, OWNER);
     const { common, exporter } = splitTrubricsOptions(options ?? {});
-    const trubricsExporter = exportTrubrics(exporter);
+    const trubricsExporter = createTrubricsExporterFromSettings(loadTrubricsSettings(exporter));
     super({ ...common, exporters: [trubricsExporter] });
     this.transport = trubricsExporter.transport;
   }
@@ -82,14 +75,14 @@ function splitTrubricsOptions(options: TrubricsCallbackHandlerOptions): {
   const extraMetadata: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(options)) {
     if (isCommonHandlerOption(key)) common[key] = value;
-    if (Object.hasOwn(EXPORTER_OPTION_KEYS, key)) exporter[key] = value;
+    if (Object.hasOwn(TRUBRICS_EXPORTER_OPTION_KEYS, key)) exporter[key] = value;
     if (
       !isCommonHandlerOption(key) &&
-      !Object.hasOwn(EXPORTER_OPTION_KEYS, key) &&
-      !Object.hasOwn(ALIAS_OPTION_KEYS, key) &&
-      value !== undefined
+      !Object.hasOwn(TRUBRICS_EXPORTER_OPTION_KEYS, key) &&
+      !Object.hasOwn(ALIAS_OPTION_KEYS, key)
     ) {
-      extraMetadata[key] = value;
+      checkMetadataKey(key);
+      if (value !== undefined) extraMetadata[key] = value;
     }
   }
 
@@ -117,4 +110,25 @@ function splitTrubricsOptions(options: TrubricsCallbackHandlerOptions): {
     common.metadata = { ...extraMetadata, ...(metadata as Record<string, unknown> | null | undefined) };
   }
   return { common: common as CommonHandlerOptions, exporter: exporter as TrubricsExporterOptions };
+}
+
+/**
+ * The two guards on the Python handler's `**kwargs`: a key that nearly spells an option is a typo,
+ * not metadata (it would silently do nothing); a key that looks like a secret would be sent to
+ * Trubrics in every record. Neither value is printed.
+ */
+function checkMetadataKey(key: string): void {
+  const suggestion = suggestTrubricsOption(key, TRUBRICS_OPTION_KEYS);
+  if (suggestion) {
+    throw new ConfigurationError({
+      message: `Unknown option \`${key}\` of ${OWNER}; did you mean \`${suggestion}\`? (Other keys become metadata; put it under \`metadata\` if it is meant as metadata.)`,
+      option: key,
+    });
+  }
+  if (isSecretLikeKey(key)) {
+    throw new ConfigurationError({
+      message: `\`${key}\` of ${OWNER} looks like a secret, and keys that are not options are sent to Trubrics as metadata, so it is refused. Pass the Trubrics key as \`apiKey\` (or env TRUBRICS_API_KEY), and keep other credentials out of the handler's options.`,
+      option: key,
+    });
+  }
 }

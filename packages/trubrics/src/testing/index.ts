@@ -9,7 +9,7 @@ import type {
 import {
   TRUBRICS_DEFAULT_FIREBASE_API_KEY,
   TRUBRICS_DEFAULT_FIREBASE_PROJECT_ID,
-} from "../trubrics-defaults";
+} from "../trubrics-settings";
 import {
   type ValidationIssue,
   validateFirestoreDocument,

@@ -1,6 +1,6 @@
 import { type MockServer, startMockServer } from "@langchain-observability/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { TRUBRICS_DEFAULT_FIREBASE_API_KEY } from "../trubrics-defaults";
+import { TRUBRICS_DEFAULT_FIREBASE_API_KEY } from "../trubrics-settings";
 import { createTrubricsEmulator, decodeFirestoreFields, type TrubricsEmulator } from "./index";
 
 const API_KEY = "trk_emulator_test_key";

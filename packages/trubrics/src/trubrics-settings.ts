@@ -1,0 +1,309 @@
+import {
+  ConfigurationError,
+  type ExporterHttpOptions,
+  type HttpSettings,
+  loadHttpSettings,
+  loadString,
+  loadUrl,
+} from "@langchain-observability/core";
+
+/** The ingestion API the official SDKs use. */
+export const TRUBRICS_DEFAULT_BASE_URL = "https://app.trubrics.com/api/ingestion";
+/** The public Firebase Web API key hard-coded in the legacy SDK (its source says it is not a secret). */
+export const TRUBRICS_DEFAULT_FIREBASE_API_KEY = "AIzaSyB6WPIVzMaRCnlL1ZmRosrQsbQYYagZARQ";
+/** The Firebase project of the legacy Trubrics platform. */
+export const TRUBRICS_DEFAULT_FIREBASE_PROJECT_ID = "trubrics-streamlit";
+/** Firebase Identity Toolkit, where the legacy platform signs in. */
+export const TRUBRICS_DEFAULT_IDENTITY_TOOLKIT_URL = "https://identitytoolkit.googleapis.com";
+/** The Firestore REST API, where the legacy platform keeps prompts. */
+export const TRUBRICS_DEFAULT_FIRESTORE_URL = "https://firestore.googleapis.com";
+
+/** Options of `createTrubricsExporter` (the handler accepts them too). */
+export interface TrubricsExporterOptions extends ExporterHttpOptions {
+  /**
+   * Project API key of the current ingestion API (Trubrics app settings). When set (here or in the
+   * environment), records go to the ingestion API and `email`/`password` are not used.
+   * @default process.env.TRUBRICS_API_KEY
+   */
+  apiKey?: string;
+  /**
+   * Base URL of the ingestion API, for self-hosted Trubrics or a local emulator.
+   * @default process.env.TRUBRICS_HOST ?? "https://app.trubrics.com/api/ingestion"
+   */
+  baseUrl?: string;
+  /**
+   * Alias of `baseUrl`, spelled as the Trubrics SDKs' `host`.
+   * @default process.env.TRUBRICS_HOST ?? "https://app.trubrics.com/api/ingestion"
+   */
+  host?: string;
+  /**
+   * Trubrics project the legacy platform API writes prompts to; it must exist in your organisation.
+   * @default "default"
+   */
+  project?: string;
+  /**
+   * Account email of the legacy platform API (used only without `apiKey`).
+   * @default process.env.TRUBRICS_EMAIL
+   */
+  email?: string;
+  /**
+   * Account password of the legacy platform API (used only without `apiKey`).
+   * @default process.env.TRUBRICS_PASSWORD
+   */
+  password?: string;
+  /**
+   * Firebase Web API key of the legacy platform; give it together with `firebaseProjectId`.
+   * @default "AIzaSyB6WPIVzMaRCnlL1ZmRosrQsbQYYagZARQ" (the public key of the Trubrics SDK)
+   */
+  firebaseApiKey?: string;
+  /**
+   * Firebase project of the legacy platform; give it together with `firebaseApiKey`.
+   * @default "trubrics-streamlit"
+   */
+  firebaseProjectId?: string;
+  /**
+   * Base URL of Firebase Identity Toolkit (email/password sign-in), e.g. a local emulator.
+   * @default "https://identitytoolkit.googleapis.com"
+   */
+  identityToolkitUrl?: string;
+  /**
+   * Base URL of the Firestore REST API, e.g. a local emulator.
+   * @default "https://firestore.googleapis.com"
+   */
+  firestoreUrl?: string;
+}
+
+/**
+ * Every key of `TrubricsExporterOptions`, as a complete record: an option added to the type fails the
+ * type check here, so the handler never mistakes it for metadata.
+ */
+export const TRUBRICS_EXPORTER_OPTION_KEYS: Readonly<Record<keyof TrubricsExporterOptions, true>> =
+  Object.freeze({
+    apiKey: true,
+    baseUrl: true,
+    host: true,
+    project: true,
+    email: true,
+    password: true,
+    firebaseApiKey: true,
+    firebaseProjectId: true,
+    identityToolkitUrl: true,
+    firestoreUrl: true,
+    timeoutMs: true,
+    maxRetries: true,
+    fetch: true,
+  });
+
+/** Documented aliases (the Python handler's and SDKs' spellings) and the option each stands for. */
+export const TRUBRICS_OPTION_ALIASES: Readonly<Record<string, string>> = Object.freeze({
+  host: "baseUrl",
+  user_id: "userId",
+  session_id: "sessionId",
+});
+
+/**
+ * Spellings that are not options but are close to one (what other libraries call it): a key like
+ * this is a mistake, never metadata. Compared after lower-casing and removing `_` and `-`.
+ */
+export const TRUBRICS_NEAR_MISS_SPELLINGS: Readonly<Record<string, string>> = Object.freeze({
+  url: "baseUrl",
+  endpoint: "baseUrl",
+  hosturl: "baseUrl",
+  baseuri: "baseUrl",
+  apiurl: "baseUrl",
+  apihost: "baseUrl",
+  ingestionurl: "baseUrl",
+  trubricshost: "baseUrl",
+  timeout: "timeoutMs",
+  retries: "maxRetries",
+  maxretry: "maxRetries",
+  key: "apiKey",
+  projectname: "project",
+  projectid: "project",
+  session: "sessionId",
+  tag: "tags",
+});
+
+export interface TrubricsIngestionSettings {
+  transport: "ingestion";
+  apiKey: string;
+  baseUrl: string;
+  http: HttpSettings;
+}
+
+export interface TrubricsLegacySettings {
+  transport: "legacy";
+  email: string;
+  password: string;
+  project: string;
+  firebaseApiKey: string;
+  firebaseProjectId: string;
+  identityToolkitUrl: string;
+  firestoreUrl: string;
+  http: HttpSettings;
+}
+
+export type TrubricsSettings = TrubricsIngestionSettings | TrubricsLegacySettings;
+
+/** Options must be a plain object (or nothing): a string or an array is a mistake, not a key list. */
+export function requireOptionsObject(options: unknown, owner: string): void {
+  if (options === undefined || options === null) return;
+  if (typeof options !== "object" || Array.isArray(options)) {
+    throw new ConfigurationError({
+      message: `The \`options\` of ${owner} must be an object, got ${Array.isArray(options) ? "an array" : typeof options}.`,
+      option: "options",
+    });
+  }
+}
+
+/**
+ * Resolves the exporter's settings (option > env var > default) and picks the API: the ingestion API
+ * with an API key, else the legacy platform with email and password. No I/O.
+ */
+export function loadTrubricsSettings(options: TrubricsExporterOptions): TrubricsSettings {
+  const http: HttpSettings = loadHttpSettings(options);
+  const apiKey = loadString({ option: "apiKey", value: options.apiKey, envVar: "TRUBRICS_API_KEY" });
+  if (apiKey) return { transport: "ingestion", apiKey, baseUrl: loadBaseUrl(options), http };
+
+  const email = loadString({ option: "email", value: options.email, envVar: "TRUBRICS_EMAIL" });
+  const password = loadString({ option: "password", value: options.password, envVar: "TRUBRICS_PASSWORD" });
+  if (!email && !password) {
+    throw new ConfigurationError({
+      message:
+        "Missing Trubrics credentials: pass `apiKey` (or env TRUBRICS_API_KEY) for the ingestion API, " +
+        "or `email` (or env TRUBRICS_EMAIL) and `password` (or env TRUBRICS_PASSWORD) for the legacy platform API.",
+      option: "apiKey",
+      envVar: "TRUBRICS_API_KEY",
+    });
+  }
+  if (!email || !password) {
+    const [option, envVar] = email ? ["password", "TRUBRICS_PASSWORD"] : ["email", "TRUBRICS_EMAIL"];
+    throw new ConfigurationError({
+      message: `Missing Trubrics \`${option}\` (or env ${envVar}): the legacy platform API signs in with email and password (or pass \`apiKey\` / env TRUBRICS_API_KEY for the ingestion API).`,
+      option,
+      envVar,
+    });
+  }
+  const project = loadString({ option: "project", value: options.project, default: "default" });
+  if (project === "" || project.includes("/")) {
+    throw new ConfigurationError({
+      message: "`project` must be a non-empty Trubrics project name without `/`.",
+      option: "project",
+    });
+  }
+  const firebaseApiKey = loadString({ option: "firebaseApiKey", value: options.firebaseApiKey });
+  const firebaseProjectId = loadString({ option: "firebaseProjectId", value: options.firebaseProjectId });
+  if (Boolean(firebaseApiKey) !== Boolean(firebaseProjectId)) {
+    // As the legacy SDK: one without the other would sign in to one Firebase project and write to another.
+    throw new ConfigurationError({
+      message: "Pass both `firebaseApiKey` and `firebaseProjectId`, or neither.",
+      option: firebaseApiKey ? "firebaseProjectId" : "firebaseApiKey",
+    });
+  }
+  return {
+    transport: "legacy",
+    email,
+    password,
+    project,
+    firebaseApiKey: firebaseApiKey || TRUBRICS_DEFAULT_FIREBASE_API_KEY,
+    firebaseProjectId: firebaseProjectId || TRUBRICS_DEFAULT_FIREBASE_PROJECT_ID,
+    identityToolkitUrl: loadUrl({
+      option: "identityToolkitUrl",
+      value: options.identityToolkitUrl,
+      default: TRUBRICS_DEFAULT_IDENTITY_TOOLKIT_URL,
+    }),
+    firestoreUrl: loadUrl({
+      option: "firestoreUrl",
+      value: options.firestoreUrl,
+      default: TRUBRICS_DEFAULT_FIRESTORE_URL,
+    }),
+    http,
+  };
+}
+
+/** `baseUrl`, or its alias `host` (the same value if both are given), or env TRUBRICS_HOST. */
+function loadBaseUrl(options: TrubricsExporterOptions): string {
+  const given = (value: unknown) => value !== undefined && value !== null;
+  if (given(options.baseUrl) && given(options.host) && options.baseUrl !== options.host) {
+    throw new ConfigurationError({
+      message: "`baseUrl` and its alias `host` have different values; pass one of them.",
+      option: "baseUrl",
+    });
+  }
+  const option = given(options.baseUrl) || !given(options.host) ? "baseUrl" : "host";
+  return loadUrl({
+    option,
+    value: option === "baseUrl" ? options.baseUrl : options.host,
+    envVar: "TRUBRICS_HOST",
+    default: TRUBRICS_DEFAULT_BASE_URL,
+  });
+}
+
+/** Words of an option key that mark it as a credential (`openai_api_key`, `accessToken`, `PASSWORD` …). */
+const SECRET_WORDS = new Set(["apikey", "password", "passwd", "token", "secret", "credential", "credentials"]);
+
+/**
+ * The option a key was probably meant to be, or `undefined`: the same key in another case or with
+ * `_`/`-` (`timeoutMS`, `api_key`, `Host`), a known other spelling (`url`, `endpoint`), the unit left
+ * out (`flushInterval`), or one letter off in a longer key (`timoutMs`).
+ */
+export function suggestTrubricsOption(key: string, known: readonly string[]): string | undefined {
+  const normalized = normalizeKey(key);
+  const byNormalized = new Map(known.map((option) => [normalizeKey(option), option]));
+  const exact = byNormalized.get(normalized) ?? byNormalized.get(`${normalized}ms`);
+  if (exact) return exact;
+  const spelling = TRUBRICS_NEAR_MISS_SPELLINGS[normalized];
+  if (spelling && known.includes(spelling)) return spelling;
+  if (normalized.length < 5) return undefined;
+  for (const [candidate, option] of byNormalized) {
+    if (candidate.length >= 5 && withinOneEdit(normalized, candidate)) return option;
+  }
+  return undefined;
+}
+
+/** Whether an option key names a credential (by its words, so `max_tokens` is not one). */
+export function isSecretLikeKey(key: string): boolean {
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((word) => word !== "");
+  return words.some(
+    (word, index) => SECRET_WORDS.has(word) || (word === "api" && words[index + 1] === "key"),
+  );
+}
+
+/**
+ * Checks the keys of an exporter factory's options: an unknown key is a `ConfigurationError` naming
+ * it, with the option it was probably meant to be.
+ */
+export function checkTrubricsExporterOptions(options: object, owner: string): void {
+  const known = Object.keys(TRUBRICS_EXPORTER_OPTION_KEYS);
+  for (const key of Object.keys(options)) {
+    if (Object.hasOwn(TRUBRICS_EXPORTER_OPTION_KEYS, key)) continue;
+    const suggestion = suggestTrubricsOption(key, known);
+    throw new ConfigurationError({
+      message: `Unknown option \`${key}\` of ${owner}${suggestion ? `; did you mean \`${suggestion}\`?` : "."}`,
+      option: key,
+    });
+  }
+}
+
+function normalizeKey(key: string): string {
+  return key.toLowerCase().replace(/[_\-\s]/g, "");
+}
+
+/** Levenshtein distance of at most 1, or two neighbouring letters swapped. */
+function withinOneEdit(left: string, right: string): boolean {
+  if (left === right) return true;
+  if (Math.abs(left.length - right.length) > 1) return false;
+  let start = 0;
+  while (start < left.length && left[start] === right[start]) start++;
+  if (left.length === right.length) {
+    if (left.slice(start + 1) === right.slice(start + 1)) return true;
+    return left[start] === right[start + 1] && left[start + 1] === right[start] && left.slice(start + 2) === right.slice(start + 2);
+  }
+  const [shorter, longer] = left.length < right.length ? [left, right] : [right, left];
+  return shorter.slice(start) === longer.slice(start + 1);
+}

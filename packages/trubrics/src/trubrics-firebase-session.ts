@@ -160,7 +160,12 @@ export function createTrubricsFirebaseSession(
       });
       const body = response.body as FirestoreListDocumentsResponse | undefined;
       if (!body || typeof body !== "object" || Array.isArray(body)) {
-        throw unusableAnswer("GET", `${organisationUrl}/projects`, response.status, "with not a document list");
+        throw unusableAnswer(
+          "GET",
+          `${organisationUrl}/projects`,
+          response.status,
+          "with not a document list",
+        );
       }
       for (const document of Array.isArray(body.documents) ? body.documents : []) {
         const name = typeof document?.name === "string" ? document.name.split("/").pop() : undefined;

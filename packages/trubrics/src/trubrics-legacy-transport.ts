@@ -16,9 +16,9 @@ import {
   legacyFailureOutcome,
   TRUBRICS_VENDOR,
 } from "./trubrics-error";
+import type { TrubricsTransport } from "./trubrics-exporter";
 import { bearer, createTrubricsFirebaseSession } from "./trubrics-firebase-session";
 import type { VendorRecordFailure, VendorSendContext } from "./trubrics-kit-shim";
-import type { TrubricsTransport } from "./trubrics-exporter";
 import type { TrubricsLegacySettings } from "./trubrics-settings";
 import { VERSION } from "./version";
 

@@ -239,8 +239,13 @@ function loadBaseUrl(options: TrubricsExporterOptions): string {
   });
 }
 
-/** Words of an option key that mark it as a credential (`openai_api_key`, `accessToken`, `PASSWORD` …). */
-const SECRET_WORDS = new Set(["apikey", "password", "passwd", "token", "secret", "credential", "credentials"]);
+/**
+ * What a credential's key contains once lower-cased without separators (`openai_api_key`,
+ * `accessToken`, `DB_PASSWORD` …); `token` only when it is not about token counts (`max_tokens`,
+ * `tokenizer`, `token_count` are metadata).
+ */
+const SECRET_KEY =
+  /apikey|password|passwd|secret|credential|privatekey|token(?!s|iz|count|limit|usage|budget)/;
 
 /**
  * The option a key was probably meant to be, or `undefined`: the same key in another case or with
@@ -249,7 +254,11 @@ const SECRET_WORDS = new Set(["apikey", "password", "passwd", "token", "secret",
  */
 export function suggestTrubricsOption(key: string, known: readonly string[]): string | undefined {
   const normalized = normalizeKey(key);
-  const byNormalized = new Map(known.map((option) => [normalizeKey(option), option]));
+  const byNormalized = new Map<string, string>();
+  // The first spelling wins: options come before their aliases (`sessionId` before `session_id`).
+  for (const option of known) {
+    if (!byNormalized.has(normalizeKey(option))) byNormalized.set(normalizeKey(option), option);
+  }
   const exact = byNormalized.get(normalized) ?? byNormalized.get(`${normalized}ms`);
   if (exact) return exact;
   const spelling = TRUBRICS_NEAR_MISS_SPELLINGS[normalized];
@@ -261,17 +270,9 @@ export function suggestTrubricsOption(key: string, known: readonly string[]): st
   return undefined;
 }
 
-/** Whether an option key names a credential (by its words, so `max_tokens` is not one). */
+/** Whether an option key names a credential, in any case, also inside a longer name. */
 export function isSecretLikeKey(key: string): boolean {
-  const words = key
-    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
-    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter((word) => word !== "");
-  return words.some(
-    (word, index) => SECRET_WORDS.has(word) || (word === "api" && words[index + 1] === "key"),
-  );
+  return SECRET_KEY.test(key.toLowerCase().replace(/[^a-z]/g, ""));
 }
 
 /**
@@ -302,7 +303,11 @@ function withinOneEdit(left: string, right: string): boolean {
   while (start < left.length && left[start] === right[start]) start++;
   if (left.length === right.length) {
     if (left.slice(start + 1) === right.slice(start + 1)) return true;
-    return left[start] === right[start + 1] && left[start + 1] === right[start] && left.slice(start + 2) === right.slice(start + 2);
+    return (
+      left[start] === right[start + 1] &&
+      left[start + 1] === right[start] &&
+      left.slice(start + 2) === right.slice(start + 2)
+    );
   }
   const [shorter, longer] = left.length < right.length ? [left, right] : [right, left];
   return shorter.slice(start) === longer.slice(start + 1);

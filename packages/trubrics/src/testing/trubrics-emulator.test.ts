@@ -502,6 +502,32 @@ describe("Firestore", () => {
     ]);
   });
 
+  it("creates a document under the documentId asked for, and refuses a second create with 409", async () => {
+    const headers = { authorization: `Bearer ${await signIn()}` };
+    const path = `${ORGANISATION}/projects/default/prompts?documentId=run-1%3A0`;
+    const fields = { prompt: { stringValue: "p" } };
+
+    const first = await send(path, { body: { fields }, headers });
+    const second = await send(path, { body: { fields: { prompt: { stringValue: "other" } } }, headers });
+
+    expect(first.status).toBe(200);
+    expect((first.body as { name: string }).name).toMatch(/\/projects\/default\/prompts\/run-1:0$/);
+    expect(second).toMatchObject({ status: 409, body: { error: { code: 409, status: "ALREADY_EXISTS" } } });
+    expect(emulator.receivedPrompts).toEqual([
+      { organisationId: "emulator-organisation", project: "default", documentId: "run-1:0", fields },
+    ]);
+  });
+
+  it.each(["__reserved__", "..", "a%2Fb"])("answers 400 to the document id %s", async (documentId) => {
+    const headers = { authorization: `Bearer ${await signIn()}` };
+    const response = await send(
+      `${ORGANISATION}/projects/default/prompts?documentId=${encodeURIComponent(decodeURIComponent(documentId))}`,
+      { body: { fields: {} }, headers },
+    );
+    expect(response).toMatchObject({ status: 400, body: { error: { status: "INVALID_ARGUMENT" } } });
+    expect(emulator.receivedPrompts).toEqual([]);
+  });
+
   it.each([
     { case: "a value of the wrong type", fields: { prompt: { stringValue: 5 } } },
     { case: "an unknown value kind", fields: { prompt: { textValue: "p" } } },

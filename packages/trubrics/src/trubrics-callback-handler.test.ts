@@ -15,6 +15,7 @@ import { TrubricsCallbackHandler, type TrubricsCallbackHandlerOptions } from "./
 import { decodeFirestoreFields } from "./testing/index";
 import { TRUBRICS_OPTION_KEYS } from "./trubrics-callback-handler";
 import {
+  clearTrubricsEnv,
   normalizeForSnapshot,
   startTrubricsServer,
   TEST_API_KEY,
@@ -27,10 +28,7 @@ let trubrics: TrubricsTestServer;
 const handlers: TrubricsCallbackHandler[] = [];
 
 beforeEach(async () => {
-  // Whatever the machine has set, these tests decide the Trubrics environment themselves.
-  for (const name of ["TRUBRICS_API_KEY", "TRUBRICS_HOST", "TRUBRICS_EMAIL", "TRUBRICS_PASSWORD"]) {
-    vi.stubEnv(name, "");
-  }
+  clearTrubricsEnv();
   trubrics = await startTrubricsServer();
 });
 

@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { exportTrubrics, TrubricsCallbackHandler, type TrubricsCallbackHandlerOptions } from "./index";
 import type { TrubricsEmulatorOptions } from "./testing/index";
 import {
+  clearTrubricsEnv,
   startTrubricsServer,
   TEST_API_KEY,
   TEST_PASSWORD,
@@ -25,9 +26,7 @@ let trubrics: TrubricsTestServer;
 const handlers: TrubricsCallbackHandler[] = [];
 
 beforeEach(async () => {
-  for (const name of ["TRUBRICS_API_KEY", "TRUBRICS_HOST", "TRUBRICS_EMAIL", "TRUBRICS_PASSWORD"]) {
-    vi.stubEnv(name, "");
-  }
+  clearTrubricsEnv();
   trubrics = await startTrubricsServer();
 });
 

@@ -19,6 +19,7 @@ import {
   type TrubricsEmulatorFaultInjector,
 } from "./testing/index";
 import {
+  clearTrubricsEnv,
   normalizeForSnapshot,
   startTrubricsServer,
   TEST_API_KEY,
@@ -32,13 +33,6 @@ const OVERSIZED_EVERY = 50;
 const OVERSIZED_PROMPT_CHARS = 40_000;
 const MAX_REQUEST_BYTES = 64_000;
 const SYSTEM_PROMPT = "You are terse.";
-
-/** Whatever the machine has set, these tests decide the Trubrics environment themselves. */
-function clearTrubricsEnv(): void {
-  for (const name of ["TRUBRICS_API_KEY", "TRUBRICS_HOST", "TRUBRICS_EMAIL", "TRUBRICS_PASSWORD"]) {
-    vi.stubEnv(name, "");
-  }
-}
 
 /** mulberry32: a small seeded generator, so every run injects the same sequence of faults. */
 function seededRandom(seed: number): () => number {

@@ -10,15 +10,18 @@ import {
   type TrubricsCallbackHandlerOptions,
 } from "./index";
 import { isSecretLikeKey, suggestTrubricsOption } from "./trubrics-settings";
-import { startTrubricsServer, TEST_API_KEY, type TrubricsTestServer } from "./trubrics-test-helpers";
+import {
+  clearTrubricsEnv,
+  startTrubricsServer,
+  TEST_API_KEY,
+  type TrubricsTestServer,
+} from "./trubrics-test-helpers";
 
 let trubrics: TrubricsTestServer;
 const handlers: TrubricsCallbackHandler[] = [];
 
 beforeEach(async () => {
-  for (const name of ["TRUBRICS_API_KEY", "TRUBRICS_HOST", "TRUBRICS_EMAIL", "TRUBRICS_PASSWORD"]) {
-    vi.stubEnv(name, "");
-  }
+  clearTrubricsEnv();
   trubrics = await startTrubricsServer();
 });
 

@@ -63,12 +63,12 @@ export interface TrubricsExporterOptions extends ExporterHttpOptions {
   firebaseProjectId?: string;
   /**
    * Base URL of Firebase Identity Toolkit (email/password sign-in), e.g. a local emulator.
-   * @default "https://identitytoolkit.googleapis.com"
+   * @default process.env.TRUBRICS_IDENTITY_TOOLKIT_URL ?? "https://identitytoolkit.googleapis.com"
    */
   identityToolkitUrl?: string;
   /**
    * Base URL of the Firestore REST API, e.g. a local emulator.
-   * @default "https://firestore.googleapis.com"
+   * @default process.env.TRUBRICS_FIRESTORE_URL ?? "https://firestore.googleapis.com"
    */
   firestoreUrl?: string;
 }
@@ -210,11 +210,13 @@ export function loadTrubricsSettings(options: TrubricsExporterOptions): Trubrics
     identityToolkitUrl: loadUrl({
       option: "identityToolkitUrl",
       value: options.identityToolkitUrl,
+      envVar: "TRUBRICS_IDENTITY_TOOLKIT_URL",
       default: TRUBRICS_DEFAULT_IDENTITY_TOOLKIT_URL,
     }),
     firestoreUrl: loadUrl({
       option: "firestoreUrl",
       value: options.firestoreUrl,
+      envVar: "TRUBRICS_FIRESTORE_URL",
       default: TRUBRICS_DEFAULT_FIRESTORE_URL,
     }),
     http,

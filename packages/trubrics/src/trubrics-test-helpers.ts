@@ -1,5 +1,6 @@
 // Helpers shared by this package's tests (not part of the build: no entry imports this file).
 import { type MockServer, startMockServer } from "@langchain-observability/core/testing";
+import { vi } from "vitest";
 import { createTrubricsEmulator, type TrubricsEmulator, type TrubricsEmulatorOptions } from "./testing/index";
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
@@ -68,4 +69,19 @@ export async function startTrubricsServer(
     },
     close: () => server.close(),
   };
+}
+
+/** Every environment variable the package reads: tests decide them, whatever the machine has set. */
+export const TRUBRICS_ENV_VARS = [
+  "TRUBRICS_API_KEY",
+  "TRUBRICS_HOST",
+  "TRUBRICS_EMAIL",
+  "TRUBRICS_PASSWORD",
+  "TRUBRICS_IDENTITY_TOOLKIT_URL",
+  "TRUBRICS_FIRESTORE_URL",
+] as const;
+
+/** Blanks every Trubrics environment variable for the current test (vitest restores them). */
+export function clearTrubricsEnv(): void {
+  for (const name of TRUBRICS_ENV_VARS) vi.stubEnv(name, "");
 }

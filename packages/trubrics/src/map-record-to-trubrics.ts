@@ -178,6 +178,9 @@ function mapRunProperties(record: LLMRunRecord): TrubricsRunProperties {
   if (Array.isArray(toolCalls) && toolCalls.length > 0) properties.tool_calls = toolCalls.map(mapToolCall);
   const finishReason = nonEmptyString(record.output?.finishReason);
   if (finishReason) properties.finish_reason = finishReason;
+  // The model name is the one asked for (the same on success and error); the answer's own, if other.
+  const responseModel = nonEmptyString(record.model?.responseName);
+  if (responseModel) properties.response_model = responseModel;
   const usage = mapUsage(record.usage);
   if (usage) properties.usage = usage;
   const firstToken = record.timing?.timeToFirstTokenMs;

@@ -107,7 +107,7 @@ describe("the usage example of the issue", () => {
       [
         [
           {
-            "assistant_id": "gpt-4o-mini-2024-07-18",
+            "assistant_id": "gpt-4o-mini",
             "generation": "Why did the chicken cross the road? To get to the other side.",
             "generation_event_name": "Generation",
             "latency": "<seconds>",
@@ -127,6 +127,7 @@ describe("the usage example of the issue", () => {
                 },
               ],
               "model_provider": "openai",
+              "response_model": "gpt-4o-mini-2024-07-18",
               "some_metadata": {
                 "hello": [
                   1,
@@ -186,13 +187,13 @@ describe("the usage example of the issue", () => {
     expect(normalizeForSnapshot(trubrics.emulator.receivedPrompts)).toMatchInlineSnapshot(`
       [
         {
-          "documentId": "emulatorPrompt00000001",
+          "documentId": "<run-1>",
           "fields": {
             "config_model": {
               "mapValue": {
                 "fields": {
                   "model": {
-                    "stringValue": "gpt-4o-mini-2024-07-18",
+                    "stringValue": "gpt-4o-mini",
                   },
                   "prompt_template": {
                     "stringValue": "{prompt}",
@@ -247,6 +248,9 @@ describe("the usage example of the issue", () => {
                         },
                       ],
                     },
+                  },
+                  "response_model": {
+                    "stringValue": "gpt-4o-mini-2024-07-18",
                   },
                   "some_metadata": {
                     "mapValue": {
@@ -868,6 +872,7 @@ describe("options", () => {
         "langchain_run_id",
         "messages",
         "finish_reason",
+        "response_model",
         "usage",
         "model_provider",
         "environment",

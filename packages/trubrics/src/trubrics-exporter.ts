@@ -1,18 +1,25 @@
-import type { Exporter, LLMRunRecord } from "@langchain-observability/core";
+import {
+  checkOptions,
+  createVendorExporter,
+  type LLMRunRecord,
+  type VendorExporter,
+  type VendorRecordFailure,
+  type VendorSendContext,
+  type VendorSendItem,
+} from "@langchain-observability/core";
 import { TRUBRICS_VENDOR } from "./trubrics-error";
 import { createTrubricsIngestionTransport } from "./trubrics-ingestion-transport";
-import { createVendorExporter, type VendorRecordFailure, type VendorSendContext } from "./trubrics-kit-shim";
 import { createTrubricsLegacyTransport } from "./trubrics-legacy-transport";
 import {
-  checkTrubricsExporterOptions,
   loadTrubricsSettings,
-  requireOptionsObject,
+  TRUBRICS_EXPORTER_OPTION_KEYS,
+  TRUBRICS_NEAR_MISS_SPELLINGS,
   type TrubricsExporterOptions,
   type TrubricsSettings,
 } from "./trubrics-settings";
 
 /** The Trubrics exporter; `transport` says which API it sends to. */
-export interface TrubricsExporter extends Exporter {
+export interface TrubricsExporter extends VendorExporter {
   readonly transport: "ingestion" | "legacy";
 }
 
@@ -20,10 +27,12 @@ export interface TrubricsExporter extends Exporter {
 export interface TrubricsTransport<TWire> {
   readonly kind: "ingestion" | "legacy";
   readonly maxBatchSize: number;
+  /** Credentials the transport holds now (a session adds its tokens): never printed. */
+  secrets(): string[];
   map(record: LLMRunRecord): TWire;
   /** Sends a batch; the records not listed were delivered. */
   send(
-    items: Array<{ record: LLMRunRecord; wire: TWire }>,
+    items: Array<VendorSendItem<LLMRunRecord, TWire>>,
     context: VendorSendContext,
   ): Promise<VendorRecordFailure[]>;
 }
@@ -35,15 +44,18 @@ export interface TrubricsTransport<TWire> {
  * (synchronously, without network); signing in happens on the first export.
  */
 export function createTrubricsExporter(options: TrubricsExporterOptions = {}): TrubricsExporter {
-  requireOptionsObject(options, "createTrubricsExporter");
-  checkTrubricsExporterOptions(options ?? {}, "createTrubricsExporter");
+  checkOptions(options, {
+    known: TRUBRICS_EXPORTER_OPTION_KEYS,
+    aliases: TRUBRICS_NEAR_MISS_SPELLINGS,
+    owner: "createTrubricsExporter",
+  });
   return createTrubricsExporterFromSettings(loadTrubricsSettings(options ?? {}));
 }
 
 /** Alias of `createTrubricsExporter`, the name of the first release. */
 export const exportTrubrics: (options?: TrubricsExporterOptions) => TrubricsExporter = createTrubricsExporter;
 
-/** The exporter for settings already loaded (the handler loads them with its own option checks). */
+/** The exporter for settings already loaded (the handler checks its own options first). */
 export function createTrubricsExporterFromSettings(settings: TrubricsSettings): TrubricsExporter {
   const transport: TrubricsTransport<unknown> =
     settings.transport === "ingestion"
@@ -55,6 +67,7 @@ export function createTrubricsExporterFromSettings(settings: TrubricsSettings): 
     maxBatchSize: transport.maxBatchSize,
     map: (record) => transport.map(record),
     send: (items, context) => transport.send(items, context),
+    secrets: () => transport.secrets(),
   });
   return Object.assign(exporter, { transport: transport.kind });
 }

@@ -1,4 +1,9 @@
-import { ConfigurationError, type HttpClient, type HttpResponse } from "@langchain-observability/core";
+import {
+  ConfigurationError,
+  type HttpClient,
+  type HttpResponse,
+  type VendorSendContext,
+} from "@langchain-observability/core";
 import type {
   FirebaseSignInRequest,
   FirebaseSignInResponse,
@@ -15,14 +20,17 @@ const PROJECTS_PAGE_SIZE = 50;
 const MAX_PROJECT_PAGES = 20;
 const SIGN_IN_PATH = "v1/accounts:signInWithPassword";
 
+/** What the session's requests need of the export call they run in. */
+export type TrubricsRequestContext = Pick<VendorSendContext, "signal" | "onRetry">;
+
 /** The signed-in state of the legacy platform: an id token and the project's Firestore URL. */
 export interface TrubricsFirebaseSession {
   /** The cached id token, or a new one when it is missing or close to expiry (one sign-in at a time). */
-  getIdToken(signal: AbortSignal): Promise<string>;
+  getIdToken(context: TrubricsRequestContext): Promise<string>;
   /** Forgets `idToken` after Firestore refused it, so the next `getIdToken` signs in again. */
   invalidate(idToken: string): void;
   /** `…/organisations/{id}/projects/{project}`, looked up once (again after a failure). */
-  getProjectUrl(idToken: string, signal: AbortSignal): Promise<string>;
+  getProjectUrl(idToken: string, context: TrubricsRequestContext): Promise<string>;
 }
 
 /**
@@ -49,7 +57,7 @@ export function createTrubricsFirebaseSession(
     if (secrets.length > 3) secrets.splice(1, secrets.length - 3);
   };
 
-  const signIn = async (signal: AbortSignal): Promise<string> => {
+  const signIn = async ({ signal, onRetry }: TrubricsRequestContext): Promise<string> => {
     const request: FirebaseSignInRequest = {
       email: settings.email,
       password: settings.password,
@@ -63,7 +71,9 @@ export function createTrubricsFirebaseSession(
         searchParams: { key: settings.firebaseApiKey },
         json: request,
         signal,
-        retry: true,
+        onRetry,
+        // A sign-in stores nothing: safe to resend.
+        idempotent: true,
       });
     } catch (error) {
       throw describeSignInError(error);
@@ -83,7 +93,7 @@ export function createTrubricsFirebaseSession(
     return body.idToken;
   };
 
-  const resolveProject = async (idToken: string, signal: AbortSignal): Promise<string> => {
+  const resolveProject = async (idToken: string, context: TrubricsRequestContext): Promise<string> => {
     const query: FirestoreRunQueryRequest = {
       structuredQuery: {
         from: [{ collectionId: "organisations" }],
@@ -103,8 +113,9 @@ export function createTrubricsFirebaseSession(
       path: queryPath,
       headers: bearer(idToken),
       json: query,
-      signal,
-      retry: true,
+      signal: context.signal,
+      onRetry: context.onRetry,
+      idempotent: true,
     });
     const queryUrl = `${settings.firestoreUrl}/${queryPath}`;
     if (!Array.isArray(response.body)) {
@@ -128,7 +139,7 @@ export function createTrubricsFirebaseSession(
       throw unusableAnswer("POST", queryUrl, response.status, "with an invalid document name");
     }
     const organisationUrl = `${settings.firestoreUrl}/v1/${organisation}`;
-    const projects = await listProjects(organisationUrl, idToken, signal);
+    const projects = await listProjects(organisationUrl, idToken, context);
     if (!projects.includes(settings.project)) {
       throw new ConfigurationError({
         message: `Trubrics project ${JSON.stringify(settings.project)} not found. Please select one of [${projects
@@ -144,7 +155,7 @@ export function createTrubricsFirebaseSession(
   const listProjects = async (
     organisationUrl: string,
     idToken: string,
-    signal: AbortSignal,
+    context: TrubricsRequestContext,
   ): Promise<string[]> => {
     const names: string[] = [];
     let pageToken: string | undefined;
@@ -156,7 +167,8 @@ export function createTrubricsFirebaseSession(
         searchParams: pageToken
           ? { pageSize: PROJECTS_PAGE_SIZE, pageToken }
           : { pageSize: PROJECTS_PAGE_SIZE },
-        signal,
+        signal: context.signal,
+        onRetry: context.onRetry,
       });
       const body = response.body as FirestoreListDocumentsResponse | undefined;
       if (!body || typeof body !== "object" || Array.isArray(body)) {
@@ -180,9 +192,9 @@ export function createTrubricsFirebaseSession(
   };
 
   return {
-    getIdToken(signal) {
+    getIdToken(context) {
       if (token && Date.now() < token.renewAt) return Promise.resolve(token.idToken);
-      signingIn ??= signIn(signal).finally(() => {
+      signingIn ??= signIn(context).finally(() => {
         signingIn = undefined;
       });
       return signingIn;
@@ -190,9 +202,9 @@ export function createTrubricsFirebaseSession(
     invalidate(idToken) {
       if (token?.idToken === idToken) token = undefined;
     },
-    getProjectUrl(idToken, signal) {
+    getProjectUrl(idToken, context) {
       if (projectUrl) return Promise.resolve(projectUrl);
-      resolvingProject ??= resolveProject(idToken, signal)
+      resolvingProject ??= resolveProject(idToken, context)
         .then((url) => {
           projectUrl = url;
           return url;

@@ -1,4 +1,11 @@
-import { createHttpClient, type LLMRunRecord, VendorApiError } from "@langchain-observability/core";
+import {
+  createHttpClient,
+  type LLMRunRecord,
+  VendorApiError,
+  type VendorRecordFailure,
+  type VendorSendContext,
+  type VendorSendItem,
+} from "@langchain-observability/core";
 import { mapRecordToTrubricsLlmEvent } from "./map-record-to-trubrics";
 import type { TrubricsLlmEvent } from "./trubrics-api";
 import {
@@ -8,7 +15,6 @@ import {
   TRUBRICS_VENDOR,
 } from "./trubrics-error";
 import type { TrubricsTransport } from "./trubrics-exporter";
-import type { VendorRecordFailure, VendorSendContext } from "./trubrics-kit-shim";
 import type { TrubricsIngestionSettings } from "./trubrics-settings";
 import { VERSION } from "./version";
 
@@ -23,7 +29,6 @@ const MAX_INGESTION_BATCH_SIZE = 100;
 export function createTrubricsIngestionTransport(
   settings: TrubricsIngestionSettings,
 ): TrubricsTransport<TrubricsLlmEvent> {
-  let onRetry: () => void = () => {};
   const client = createHttpClient({
     vendor: TRUBRICS_VENDOR,
     baseUrl: settings.baseUrl,
@@ -31,9 +36,6 @@ export function createTrubricsIngestionTransport(
     maxRetries: settings.http.maxRetries,
     ...(settings.http.fetch ? { fetch: settings.http.fetch } : {}),
     headers: { "x-api-key": settings.apiKey, accept: "application/json" },
-    onRetry: () => onRetry(),
-    // No idempotency key: a request that timed out may have been stored.
-    retryOnTimeout: false,
     userAgent: `@langchain-observability/trubrics/${VERSION}`,
     // Redacted from error messages and bodies, should the service ever echo it back.
     secrets: [settings.apiKey],
@@ -41,8 +43,8 @@ export function createTrubricsIngestionTransport(
 
   /** Sends one request of at most 100 items; returns the failures (never throws but for a 413). */
   const publish = async (
-    chunk: Array<{ record: LLMRunRecord; wire: TrubricsLlmEvent }>,
-    signal: AbortSignal,
+    chunk: Array<VendorSendItem<LLMRunRecord, TrubricsLlmEvent>>,
+    context: VendorSendContext,
     whole: boolean,
   ): Promise<VendorRecordFailure[]> => {
     try {
@@ -50,8 +52,11 @@ export function createTrubricsIngestionTransport(
       await client.request({
         method: "POST",
         path: "publish_llm_events",
-        json: chunk.map((item) => item.wire),
-        signal,
+        body: `[${chunk.map((item) => item.json).join(",")}]`,
+        signal: context.signal,
+        onRetry: context.onRetry,
+        // No idempotency key: resent only when Trubrics surely did not get it (refused, 429, 503).
+        idempotent: false,
       });
       return [];
     } catch (error) {
@@ -76,14 +81,14 @@ export function createTrubricsIngestionTransport(
   return {
     kind: "ingestion",
     maxBatchSize: MAX_INGESTION_BATCH_SIZE,
+    secrets: () => [settings.apiKey],
     map: mapRecordToTrubricsLlmEvent,
-    async send(items, context: VendorSendContext): Promise<VendorRecordFailure[]> {
-      onRetry = context.onRetry;
+    async send(items, context) {
       const failures: VendorRecordFailure[] = [];
       // The queue caps batches at 100; this keeps the limit when the exporter is driven directly.
       for (let start = 0; start < items.length; start += MAX_INGESTION_BATCH_SIZE) {
         const chunk = items.slice(start, start + MAX_INGESTION_BATCH_SIZE);
-        failures.push(...(await publish(chunk, context.signal, chunk.length === items.length)));
+        failures.push(...(await publish(chunk, context, chunk.length === items.length)));
       }
       return failures;
     },

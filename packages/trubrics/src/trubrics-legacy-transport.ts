@@ -5,6 +5,8 @@ import {
   type LLMRunRecord,
   redactSecrets,
   VendorApiError,
+  type VendorRecordFailure,
+  type VendorSendContext,
 } from "@langchain-observability/core";
 import { mapRecordToTrubricsPromptDocument, toTrubricsDocumentId } from "./map-record-to-trubrics";
 import type { TrubricsPromptDocument } from "./trubrics-api";
@@ -18,19 +20,12 @@ import {
 } from "./trubrics-error";
 import type { TrubricsTransport } from "./trubrics-exporter";
 import { bearer, createTrubricsFirebaseSession } from "./trubrics-firebase-session";
-import type { VendorRecordFailure, VendorSendContext } from "./trubrics-kit-shim";
 import type { TrubricsLegacySettings } from "./trubrics-settings";
 import { VERSION } from "./version";
 
 /** The legacy API writes one document per request; a batch is only how many the exporter takes at once. */
 const LEGACY_BATCH_SIZE = 25;
 const LEGACY_WRITE_CONCURRENCY = 4;
-
-/** One prompt document and the id it is created under (the record id, made a valid Firestore id). */
-export interface TrubricsPromptWrite {
-  documentId: string;
-  document: TrubricsPromptDocument;
-}
 
 /**
  * The legacy platform API of the Python handler: Firebase email/password sign-in, organisation lookup
@@ -40,8 +35,7 @@ export interface TrubricsPromptWrite {
  */
 export function createTrubricsLegacyTransport(
   settings: TrubricsLegacySettings,
-): TrubricsTransport<TrubricsPromptWrite | null> {
-  let onRetry: () => void = () => {};
+): TrubricsTransport<TrubricsPromptDocument | null> {
   // Read by the clients when a request fails: the password, then each id token the session obtains.
   const secrets: string[] = [settings.password];
   const client = (baseUrl: string): HttpClient =>
@@ -51,7 +45,6 @@ export function createTrubricsLegacyTransport(
       timeoutMs: settings.http.timeoutMs,
       maxRetries: settings.http.maxRetries,
       ...(settings.http.fetch ? { fetch: settings.http.fetch } : {}),
-      onRetry: () => onRetry(),
       userAgent: `@langchain-observability/trubrics/${VERSION}`,
       secrets,
     });
@@ -64,21 +57,23 @@ export function createTrubricsLegacyTransport(
 
   /** Creates one prompt document; a 401 signs in again once, a 409 means an earlier attempt stored it. */
   const writePrompt = async (
-    write: TrubricsPromptWrite,
+    write: { documentId: string; json: string },
     url: string,
     auth: { idToken: string },
-    signal: AbortSignal,
+    context: VendorSendContext,
   ): Promise<void> => {
+    const { signal } = context;
     const create = (idToken: string) =>
       firestore.request({
         method: "POST",
         path: url,
         searchParams: { documentId: write.documentId },
         headers: bearer(idToken),
-        json: write.document,
+        body: write.json,
         signal,
-        // Idempotent: a second create of the same document id is refused, never stored twice.
-        retry: true,
+        onRetry: context.onRetry,
+        // A second create of the same document id is refused (409), never stored twice.
+        idempotent: true,
       });
     const idToken = auth.idToken;
     let response: HttpResponse;
@@ -89,7 +84,7 @@ export function createTrubricsLegacyTransport(
         if (!isUnauthenticated(error)) throw error;
         // The token expired early or was revoked: sign in again, once (the batch's other writes share it).
         session.invalidate(idToken);
-        if (auth.idToken === idToken) auth.idToken = await session.getIdToken(signal);
+        if (auth.idToken === idToken) auth.idToken = await session.getIdToken(context);
         response = await create(auth.idToken).catch((retryError: unknown) => {
           throw describeRefusedToken(retryError);
         });
@@ -117,33 +112,26 @@ export function createTrubricsLegacyTransport(
     kind: "legacy",
     maxBatchSize: LEGACY_BATCH_SIZE,
     // The prompt document has no place for an error: failed and cancelled runs are not written.
+    secrets: () => [...secrets],
     map: (record: LLMRunRecord) =>
-      record.status === "success"
-        ? {
-            documentId: toTrubricsDocumentId(record.recordId),
-            document: mapRecordToTrubricsPromptDocument(record),
-          }
-        : null,
-    async send(items, context: VendorSendContext): Promise<VendorRecordFailure[]> {
-      onRetry = context.onRetry;
-      const writes = items.filter(
-        (item): item is { record: LLMRunRecord; wire: TrubricsPromptWrite } => item.wire !== null,
-      );
+      record.status === "success" ? mapRecordToTrubricsPromptDocument(record) : null,
+    async send(items, context) {
+      const writes = items.filter((item) => item.wire !== null);
       if (writes.length === 0) return [];
       let url: string;
       const auth = { idToken: "" };
       try {
-        auth.idToken = await session.getIdToken(context.signal);
-        url = `${await session.getProjectUrl(auth.idToken, context.signal)}/prompts`;
+        auth.idToken = await session.getIdToken(context);
+        url = `${await session.getProjectUrl(auth.idToken, context)}/prompts`;
       } catch (error) {
         const reason = asObservabilityError(error);
         const { retryable, outcome } = legacyFailureOutcome(reason);
         return writes.map(({ record }) => ({ recordId: record.recordId, error: reason, retryable, outcome }));
       }
       const failures: VendorRecordFailure[] = [];
-      await forEachConcurrently(writes, LEGACY_WRITE_CONCURRENCY, async ({ record, wire }) => {
+      await forEachConcurrently(writes, LEGACY_WRITE_CONCURRENCY, async ({ record, json }) => {
         try {
-          await writePrompt(wire, url, auth, context.signal);
+          await writePrompt({ documentId: toTrubricsDocumentId(record.recordId), json }, url, auth, context);
         } catch (error) {
           const reason = asObservabilityError(error);
           failures.push({ recordId: record.recordId, error: reason, ...legacyFailureOutcome(reason) });

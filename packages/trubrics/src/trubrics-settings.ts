@@ -94,34 +94,24 @@ export const TRUBRICS_EXPORTER_OPTION_KEYS: Readonly<Record<keyof TrubricsExport
     fetch: true,
   });
 
-/** Documented aliases (the Python handler's and SDKs' spellings) and the option each stands for. */
-export const TRUBRICS_OPTION_ALIASES: Readonly<Record<string, string>> = Object.freeze({
-  host: "baseUrl",
-  user_id: "userId",
-  session_id: "sessionId",
-});
-
 /**
- * Spellings that are not options but are close to one (what other libraries call it): a key like
- * this is a mistake, never metadata. Compared after lower-casing and removing `_` and `-`.
+ * Spellings that are not options and too far from one for core's `checkOptions` to see it (it
+ * knows `url`, `endpoint`, `baseURL`, `timeoutMS` … and keys one or two letters off): a key like
+ * this is a mistake, never metadata.
  */
 export const TRUBRICS_NEAR_MISS_SPELLINGS: Readonly<Record<string, string>> = Object.freeze({
-  url: "baseUrl",
-  endpoint: "baseUrl",
-  hosturl: "baseUrl",
-  baseuri: "baseUrl",
-  apiurl: "baseUrl",
-  apihost: "baseUrl",
-  ingestionurl: "baseUrl",
-  trubricshost: "baseUrl",
-  timeout: "timeoutMs",
-  retries: "maxRetries",
-  maxretry: "maxRetries",
-  key: "apiKey",
-  projectname: "project",
-  projectid: "project",
-  session: "sessionId",
-  tag: "tags",
+  hostUrl: "baseUrl",
+  host_url: "baseUrl",
+  apiHost: "baseUrl",
+  ingestionUrl: "baseUrl",
+  ingestion_url: "baseUrl",
+  trubricsHost: "baseUrl",
+  trubrics_host: "baseUrl",
+  firebaseKey: "firebaseApiKey",
+  firebase_api_key: "firebaseApiKey",
+  firebaseProject: "firebaseProjectId",
+  firestoreHost: "firestoreUrl",
+  identityToolkitHost: "identityToolkitUrl",
 });
 
 export interface TrubricsIngestionSettings {
@@ -239,78 +229,4 @@ function loadBaseUrl(options: TrubricsExporterOptions): string {
     envVar: "TRUBRICS_HOST",
     default: TRUBRICS_DEFAULT_BASE_URL,
   });
-}
-
-/**
- * What a credential's key contains once lower-cased without separators (`openai_api_key`,
- * `accessToken`, `DB_PASSWORD` …); `token` only when it is not about token counts (`max_tokens`,
- * `tokenizer`, `token_count` are metadata).
- */
-const SECRET_KEY =
-  /apikey|password|passwd|secret|credential|privatekey|token(?!s|iz|count|limit|usage|budget)/;
-
-/**
- * The option a key was probably meant to be, or `undefined`: the same key in another case or with
- * `_`/`-` (`timeoutMS`, `api_key`, `Host`), a known other spelling (`url`, `endpoint`), the unit left
- * out (`flushInterval`), or one letter off in a longer key (`timoutMs`).
- */
-export function suggestTrubricsOption(key: string, known: readonly string[]): string | undefined {
-  const normalized = normalizeKey(key);
-  const byNormalized = new Map<string, string>();
-  // The first spelling wins: options come before their aliases (`sessionId` before `session_id`).
-  for (const option of known) {
-    if (!byNormalized.has(normalizeKey(option))) byNormalized.set(normalizeKey(option), option);
-  }
-  const exact = byNormalized.get(normalized) ?? byNormalized.get(`${normalized}ms`);
-  if (exact) return exact;
-  const spelling = TRUBRICS_NEAR_MISS_SPELLINGS[normalized];
-  if (spelling && known.includes(spelling)) return spelling;
-  if (normalized.length < 5) return undefined;
-  for (const [candidate, option] of byNormalized) {
-    if (candidate.length >= 5 && withinOneEdit(normalized, candidate)) return option;
-  }
-  return undefined;
-}
-
-/** Whether an option key names a credential, in any case, also inside a longer name. */
-export function isSecretLikeKey(key: string): boolean {
-  return SECRET_KEY.test(key.toLowerCase().replace(/[^a-z]/g, ""));
-}
-
-/**
- * Checks the keys of an exporter factory's options: an unknown key is a `ConfigurationError` naming
- * it, with the option it was probably meant to be.
- */
-export function checkTrubricsExporterOptions(options: object, owner: string): void {
-  const known = Object.keys(TRUBRICS_EXPORTER_OPTION_KEYS);
-  for (const key of Object.keys(options)) {
-    if (Object.hasOwn(TRUBRICS_EXPORTER_OPTION_KEYS, key)) continue;
-    const suggestion = suggestTrubricsOption(key, known);
-    throw new ConfigurationError({
-      message: `Unknown option \`${key}\` of ${owner}${suggestion ? `; did you mean \`${suggestion}\`?` : "."}`,
-      option: key,
-    });
-  }
-}
-
-function normalizeKey(key: string): string {
-  return key.toLowerCase().replace(/[_\-\s]/g, "");
-}
-
-/** Levenshtein distance of at most 1, or two neighbouring letters swapped. */
-function withinOneEdit(left: string, right: string): boolean {
-  if (left === right) return true;
-  if (Math.abs(left.length - right.length) > 1) return false;
-  let start = 0;
-  while (start < left.length && left[start] === right[start]) start++;
-  if (left.length === right.length) {
-    if (left.slice(start + 1) === right.slice(start + 1)) return true;
-    return (
-      left[start] === right[start + 1] &&
-      left[start + 1] === right[start] &&
-      left.slice(start + 2) === right.slice(start + 2)
-    );
-  }
-  const [shorter, longer] = left.length < right.length ? [left, right] : [right, left];
-  return shorter.slice(start) === longer.slice(start + 1);
 }

@@ -101,7 +101,7 @@ describe("README.md", () => {
     expect(receivedEvents()).toMatchInlineSnapshot(`
       [
         {
-          "assistant_id": "gpt-4o-mini-2024-07-18",
+          "assistant_id": "gpt-4o-mini",
           "generation": "Why did the chicken cross the road? To get to the other side.",
           "generation_event_name": "Generation",
           "latency": "<seconds>",
@@ -121,6 +121,7 @@ describe("README.md", () => {
               },
             ],
             "model_provider": "openai",
+            "response_model": "gpt-4o-mini-2024-07-18",
             "some_metadata": {
               "hello": [
                 1,
@@ -160,7 +161,7 @@ describe("README.md", () => {
       [
         {
           "config_model": {
-            "model": "gpt-4o-mini-2024-07-18",
+            "model": "gpt-4o-mini",
             "prompt_template": "{prompt}",
             "temperature": null,
           },
@@ -175,6 +176,7 @@ describe("README.md", () => {
                 "role": "user",
               },
             ],
+            "response_model": "gpt-4o-mini-2024-07-18",
             "some_metadata": {
               "hello": [
                 1,
@@ -274,5 +276,13 @@ describe("README.md", () => {
     expect(trubrics.emulator.receivedLlmEvents.map(({ prompt, user_id }) => ({ prompt, user_id }))).toEqual([
       { prompt: "Tell me a joke", user_id: "user-id-1234" },
     ]);
+  });
+
+  it("8. the testing example runs against its own emulator", { timeout: 90_000 }, async () => {
+    // It starts its own emulator: no Trubrics environment at all.
+    const result = await run(8, {});
+
+    expect(result.stdout).toBe("[ 'Hi' ]\n");
+    expect(trubrics.emulator.requests).toEqual([]);
   });
 });

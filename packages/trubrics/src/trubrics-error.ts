@@ -28,14 +28,17 @@ export function asObservabilityError(error: unknown): ObservabilityError {
   return new ObservabilityError({ message: `${TRUBRICS_VENDOR}: ${name}: ${message}` });
 }
 
-/** A 2xx answer this package cannot use (`what`: "without an idToken" …); its body is left out. */
+/**
+ * A 2xx answer this package cannot use (`what`: "without an idToken" …); its body is left out. Only
+ * the legacy session's calls (which store nothing) get one, so trying again later is safe.
+ */
 export function unusableAnswer(method: string, url: string, status: number, what: string): VendorApiError {
   return new VendorApiError({
     vendor: TRUBRICS_VENDOR,
     method,
     url,
     status,
-    isRetryable: false,
+    isRetryable: true,
     message: `${TRUBRICS_VENDOR}: ${method} ${url} answered ${status} ${what}`,
   });
 }

@@ -13,6 +13,7 @@ import { exportTrubrics, TrubricsCallbackHandler, type TrubricsCallbackHandlerOp
 import type { TrubricsEmulatorOptions } from "./testing/index";
 import {
   clearTrubricsEnv,
+  requestStatuses,
   startTrubricsServer,
   TEST_API_KEY,
   TEST_PASSWORD,
@@ -78,7 +79,7 @@ async function chat(handler: TrubricsCallbackHandler, question = "Tell me a joke
 }
 
 function statuses(): string[] {
-  return trubrics.emulator.requests.map((request) => `${request.route} ${request.status}`);
+  return requestStatuses(trubrics.emulator);
 }
 
 function messageOf(error: unknown): string {
@@ -88,7 +89,15 @@ function messageOf(error: unknown): string {
 describe("ingestion API failures", () => {
   it("retries after a 429 and waits as long as its Retry-After says", async () => {
     const { handler, errors } = ingestion();
-    trubrics.emulator.failNext("publish_llm_events", { status: 429, headers: { "retry-after": "1" } });
+    trubrics.emulator.failNext({
+      route: trubrics.emulator.routes.publishLlmEvents,
+      status: 429,
+      headers: { "retry-after": "1" },
+    });
+    // When each request arrived, from the emulator's own signals (only a lower bound is checked).
+    const arrivals: number[] = [];
+    void trubrics.emulator.waitForRequests(1).then(() => arrivals.push(Date.now()));
+    void trubrics.emulator.waitForRequests(2).then(() => arrivals.push(Date.now()));
 
     await chat(handler);
     const flushed = await handler.flush();
@@ -101,15 +110,15 @@ describe("ingestion API failures", () => {
         "publish_llm_events 200",
       ]
     `);
-    const [first, second] = trubrics.emulator.requests;
-    expect(second!.time - first!.time).toBeGreaterThanOrEqual(900);
+    const [first, second] = arrivals;
+    expect(second! - first!).toBeGreaterThanOrEqual(900);
     expect(trubrics.emulator.receivedLlmEvents).toHaveLength(1);
     expect(errors).toEqual([]);
   });
 
   it("retries after a 503", async () => {
     const { handler, errors } = ingestion();
-    trubrics.emulator.failNext("publish_llm_events", { status: 503 }, 2);
+    trubrics.emulator.failNext({ route: trubrics.emulator.routes.publishLlmEvents, status: 503, times: 2 });
 
     await chat(handler);
     const flushed = await handler.flush();
@@ -149,7 +158,7 @@ describe("ingestion API failures", () => {
 
   it("does not retry after a 422", async () => {
     const { handler, errors } = ingestion();
-    trubrics.emulator.failNext("publish_llm_events", { status: 422 });
+    trubrics.emulator.failNext({ route: trubrics.emulator.routes.publishLlmEvents, status: 422 });
 
     await chat(handler);
     const flushed = await handler.flush();
@@ -168,7 +177,8 @@ describe("ingestion API failures", () => {
 
   it("fails only the items a 422 names and sends the others once more", async () => {
     const { handler, errors } = ingestion();
-    trubrics.emulator.failNext("publish_llm_events", {
+    trubrics.emulator.failNext({
+      route: trubrics.emulator.routes.publishLlmEvents,
       status: 422,
       body: {
         detail: [{ type: "string_type", loc: ["body", 1, "prompt"], msg: "Input should be a valid string" }],
@@ -194,7 +204,10 @@ describe("ingestion API failures", () => {
 
   it("never resends a publish that timed out: Trubrics may have stored it (at most once)", async () => {
     const { handler, errors } = ingestion({ timeoutMs: 300, maxRetries: 2 });
-    trubrics.emulator.failNext("publish_llm_events", "hang");
+    trubrics.emulator.failNext({
+      route: trubrics.emulator.routes.publishLlmEvents,
+      hangMs: Number.POSITIVE_INFINITY,
+    });
 
     await chat(handler);
 
@@ -209,14 +222,14 @@ describe("ingestion API failures", () => {
 
   it("retries after a connection reset, and reports it when retries run out", async () => {
     const retried = ingestion({ maxRetries: 1 });
-    trubrics.emulator.failNext("publish_llm_events", "connection-reset");
+    trubrics.emulator.failNext({ route: trubrics.emulator.routes.publishLlmEvents, reset: "before-store" });
     await chat(retried.handler);
     expect(await retried.handler.flush()).toMatchObject({ ok: true, exported: 1 });
     expect(retried.handler.stats()).toMatchObject({ retried: 1, failed: 0 });
 
     trubrics.emulator.reset();
     const failed = ingestion({ maxRetries: 0 });
-    trubrics.emulator.failNext("publish_llm_events", "connection-reset");
+    trubrics.emulator.failNext({ route: trubrics.emulator.routes.publishLlmEvents, reset: "before-store" });
     await chat(failed.handler);
     expect(await failed.handler.flush()).toMatchObject({ ok: false, failed: 1 });
     expect(VendorApiError.isInstance(failed.errors[0])).toBe(true);
@@ -226,7 +239,7 @@ describe("ingestion API failures", () => {
 
   it("takes any 2xx as delivered, even with a body that is not JSON", async () => {
     const { handler, errors } = ingestion();
-    trubrics.emulator.failNext("publish_llm_events", "malformed");
+    trubrics.emulator.failNext({ route: trubrics.emulator.routes.publishLlmEvents, malformed: true });
 
     await chat(handler);
 
@@ -449,7 +462,7 @@ describe("legacy platform API", () => {
 
   it("reports a sign-in answer without a token", async () => {
     const { handler, errors } = legacy();
-    trubrics.emulator.failNext("signInWithPassword", "malformed");
+    trubrics.emulator.failNext({ route: trubrics.emulator.routes.signIn, malformed: true });
 
     await chat(handler);
     await handler.flush();
@@ -462,8 +475,12 @@ describe("legacy platform API", () => {
 
   it("retries a prompt write after a 503 and a sign-in after a 429", async () => {
     const { handler, errors } = legacy();
-    trubrics.emulator.failNext("signInWithPassword", { status: 429, headers: { "retry-after": "0" } });
-    trubrics.emulator.failNext("createPrompt", { status: 503 });
+    trubrics.emulator.failNext({
+      route: trubrics.emulator.routes.signIn,
+      status: 429,
+      headers: { "retry-after": "0" },
+    });
+    trubrics.emulator.failNext({ route: trubrics.emulator.routes.createPrompt, status: 503 });
 
     await chat(handler);
 
@@ -484,7 +501,7 @@ describe("legacy platform API", () => {
 
   it("fails only the prompt whose write was refused", async () => {
     const { handler, errors } = legacy();
-    trubrics.emulator.failNext("createPrompt", { status: 400 });
+    trubrics.emulator.failNext({ route: trubrics.emulator.routes.createPrompt, status: 400 });
 
     await chat(handler, "first");
     await chat(handler, "second");
@@ -513,14 +530,44 @@ describe("secrets", () => {
     const legacyBase = { ...base, ...trubrics.legacy };
     const scenarios: Array<[TrubricsCallbackHandlerOptions, () => void]> = [
       [{ ...ingestionBase, apiKey: WRONG_API_KEY }, () => {}],
-      [ingestionBase, () => trubrics.emulator.failNext("publish_llm_events", "hang")],
-      [ingestionBase, () => trubrics.emulator.failNext("publish_llm_events", "connection-reset")],
-      [ingestionBase, () => trubrics.emulator.failNext("publish_llm_events", { status: 500 })],
+      [
+        ingestionBase,
+        () =>
+          trubrics.emulator.failNext({
+            route: trubrics.emulator.routes.publishLlmEvents,
+            hangMs: Number.POSITIVE_INFINITY,
+          }),
+      ],
+      [
+        ingestionBase,
+        () =>
+          trubrics.emulator.failNext({
+            route: trubrics.emulator.routes.publishLlmEvents,
+            reset: "before-store",
+          }),
+      ],
+      [
+        ingestionBase,
+        () => trubrics.emulator.failNext({ route: trubrics.emulator.routes.publishLlmEvents, status: 500 }),
+      ],
       [{ ...legacyBase, password: WRONG_PASSWORD }, () => {}],
       [{ ...legacyBase, project: "unknown" }, () => {}],
-      [legacyBase, () => trubrics.emulator.failNext("createPrompt", { status: 403 })],
-      [legacyBase, () => trubrics.emulator.failNext("runQuery", "hang")],
-      [legacyBase, () => trubrics.emulator.failNext("signInWithPassword", "connection-reset")],
+      [
+        legacyBase,
+        () => trubrics.emulator.failNext({ route: trubrics.emulator.routes.createPrompt, status: 403 }),
+      ],
+      [
+        legacyBase,
+        () =>
+          trubrics.emulator.failNext({
+            route: trubrics.emulator.routes.runQuery,
+            hangMs: Number.POSITIVE_INFINITY,
+          }),
+      ],
+      [
+        legacyBase,
+        () => trubrics.emulator.failNext({ route: trubrics.emulator.routes.signIn, reset: "before-store" }),
+      ],
     ];
     for (const [options, arrange] of scenarios) {
       const handler = make(options);

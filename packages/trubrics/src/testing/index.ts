@@ -1,12 +1,9 @@
 export {
-  createTrubricsEmulator,
-  decodeFirestoreFields,
-  decodeFirestoreValue,
+  startTrubricsEmulator,
   type TrubricsEmulator,
-  type TrubricsEmulatorFault,
-  type TrubricsEmulatorFaultInjector,
   type TrubricsEmulatorOptions,
   type TrubricsEmulatorPrompt,
-  type TrubricsEmulatorRequest,
-  type TrubricsEmulatorRoute,
+  type TrubricsEmulatorRoutes,
+  type TrubricsEmulatorStored,
 } from "./trubrics-emulator";
+export { decodeFirestoreFields, decodeFirestoreValue } from "./trubrics-request-validation";

@@ -1,4 +1,11 @@
-import { delay, HttpResponse, http, type RequestHandler } from "msw";
+import {
+  type Emulator,
+  type EmulatorAnswer,
+  type EmulatorFault,
+  type EmulatorRequest,
+  type EmulatorRespondContext,
+  startEmulator,
+} from "@langchain-observability/core/testing";
 import type {
   FirestoreValue,
   GoogleApiErrorBody,
@@ -15,8 +22,6 @@ import {
   validateFirestoreDocument,
   validateIngestionItem,
 } from "./trubrics-request-validation";
-
-export { decodeFirestoreFields, decodeFirestoreValue } from "./trubrics-request-validation";
 
 /** How the emulated Trubrics services are set up. */
 export interface TrubricsEmulatorOptions {
@@ -37,51 +42,12 @@ export interface TrubricsEmulatorOptions {
   /** Lifetime of an id token, in seconds (`expiresIn`). @default 3600 */
   tokenLifetimeSeconds?: number;
   /**
-   * Largest request body accepted, in bytes; a larger one is answered 413 and not handled, as the
-   * proxy in front of a real service would. @default no limit
+   * Largest request body accepted, in bytes; a larger one is answered 413 (in the service's error
+   * shape) and not handled, as the proxy in front of a real service would. @default no limit
    */
   maxRequestBytes?: number;
-}
-
-/** The endpoints of the emulator, for `failNext`. */
-export type TrubricsEmulatorRoute =
-  | "publish_llm_events"
-  | "publish_events"
-  | "signInWithPassword"
-  | "runQuery"
-  | "listProjects"
-  | "createPrompt";
-
-/**
- * An injected failure: an answer with this status (and headers/body) instead of handling the
- * request, a dropped connection, a request that never gets an answer, or `malformed`: the request
- * is handled as usual (and kept when accepted) but a success answer's body is not JSON.
- */
-export type TrubricsEmulatorFault =
-  | { status: number; headers?: Record<string, string>; body?: unknown }
-  | "connection-reset"
-  | "hang"
-  | "malformed";
-
-/**
- * Decides the fault of one request (or none), for requests `failNext` has queued nothing for;
- * it runs in arrival order, so a seeded generator makes a run repeatable.
- */
-export type TrubricsEmulatorFaultInjector = (request: {
-  route: TrubricsEmulatorRoute;
-  method: string;
-  path: string;
-}) => TrubricsEmulatorFault | undefined;
-
-/** One request the emulator saw (never its credentials). */
-export interface TrubricsEmulatorRequest {
-  route: TrubricsEmulatorRoute;
-  method: string;
-  path: string;
-  /** The status answered, or what happened instead. */
-  status: number | "connection-reset" | "hang";
-  /** Epoch ms when it arrived. */
-  time: number;
+  /** Port on 127.0.0.1. @default any free port */
+  port?: number;
 }
 
 /** A prompt document written to Firestore by the legacy transport. */
@@ -92,55 +58,59 @@ export interface TrubricsEmulatorPrompt {
   fields: Record<string, FirestoreValue>;
 }
 
-export interface TrubricsEmulator {
-  /** msw handlers for both APIs; serve them with `startMockServer` from `@langchain-observability/core/testing`. */
-  readonly handlers: RequestHandler[];
-  /** Every LLM event accepted by `publish_llm_events`, in order. */
+/** One item the emulator stored, from either API. */
+export type TrubricsEmulatorStored =
+  | { kind: "llm-event"; event: TrubricsLlmEvent }
+  | { kind: "event"; event: TrubricsEvent }
+  | { kind: "prompt"; prompt: TrubricsEmulatorPrompt };
+
+/** Routes of the emulated endpoints, for `EmulatorFault.route` (`failNext({ route, … })`). */
+export interface TrubricsEmulatorRoutes {
+  /** `POST /publish_llm_events` (at the emulator's root; a base path in front is not matched). */
+  publishLlmEvents: string;
+  publishEvents: string;
+  signIn: string;
+  runQuery: string;
+  listProjects: string;
+  createPrompt: string;
+}
+
+/**
+ * The Trubrics emulator: the testing dialect of `@langchain-observability/core/testing`
+ * (`url`, `received`, `failNext`, `injectFaults`, `reset`, `close` …) plus typed views of what it
+ * stored and the legacy platform's session controls.
+ */
+export interface TrubricsEmulator extends Emulator<TrubricsEmulatorStored> {
+  readonly routes: TrubricsEmulatorRoutes;
+  /** Every LLM event stored by `publish_llm_events`, in order. */
   readonly receivedLlmEvents: TrubricsLlmEvent[];
-  /** Every accepted `publish_llm_events` request body. */
+  /** The LLM events of each stored `publish_llm_events` request. */
   readonly receivedLlmEventBatches: TrubricsLlmEvent[][];
-  /** Every event accepted by `publish_events`. */
+  /** Every event stored by `publish_events`. */
   readonly receivedEvents: TrubricsEvent[];
-  /** Every prompt document written by the legacy API. */
+  /** Every prompt document the legacy API created. */
   readonly receivedPrompts: TrubricsEmulatorPrompt[];
-  /** Every request, answered or not. */
-  readonly requests: TrubricsEmulatorRequest[];
   /** Successful sign-ins so far. */
   readonly signIns: number;
-  /** Makes the next `times` requests to `route` fail with `fault` (answered before any validation). */
-  failNext(route: TrubricsEmulatorRoute, fault: TrubricsEmulatorFault, times?: number): void;
-  /** Asks `injector` for the fault of every later request; `undefined` stops injecting. */
-  injectFaults(injector: TrubricsEmulatorFaultInjector | undefined): void;
   /** Invalidates every id token issued so far (Firestore then answers 401). */
   revokeTokens(): void;
-  /** Forgets everything received, injected failures (and the injector) and tokens. */
-  reset(): void;
 }
 
 const MAX_INGESTION_ITEMS = 100;
-const DATABASE = "(?:\\(default\\)|%28default%29)";
-const ROUTES = {
-  publishLlmEvents: /\/publish_llm_events$/,
-  publishEvents: /\/publish_events$/,
-  signIn: /\/v1\/accounts:signInWithPassword$/,
-  runQuery: new RegExp(`/v1/projects/([^/]+)/databases/${DATABASE}/documents:runQuery$`),
-  listProjects: new RegExp(
-    `/v1/projects/([^/]+)/databases/${DATABASE}/documents/organisations/([^/]+)/projects$`,
-  ),
-  createPrompt: new RegExp(
-    `/v1/projects/([^/]+)/databases/${DATABASE}/documents/organisations/([^/]+)/projects/([^/]+)/prompts$`,
-  ),
-};
+const DATABASE = "\\(default\\)";
 const UNAUTHENTICATED_MESSAGE =
   "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.";
 
 /**
- * Emulates both Trubrics APIs as msw handlers: the ingestion API (`publish_llm_events`,
+ * Starts the emulator of both Trubrics APIs on 127.0.0.1: the ingestion API (`publish_llm_events`,
  * `publish_events`, `x-api-key`) and the legacy platform (Firebase email/password sign-in and the
- * Firestore REST calls of the legacy SDK). Requests are validated as the real services do and
- * answered in their error shapes; what was accepted is kept in memory.
+ * Firestore REST calls of the legacy SDK, `createDocument` with `documentId` refusing a second copy
+ * with 409). Requests are validated as the real services do and answered in their error shapes;
+ * `received` lists what was stored, including what was stored after the client gave up.
  */
-export function createTrubricsEmulator(options: TrubricsEmulatorOptions = {}): TrubricsEmulator {
+export async function startTrubricsEmulator(
+  options: TrubricsEmulatorOptions = {},
+): Promise<TrubricsEmulator> {
   const firebaseApiKey = options.firebaseApiKey ?? TRUBRICS_DEFAULT_FIREBASE_API_KEY;
   const firebaseProjectId = options.firebaseProjectId ?? TRUBRICS_DEFAULT_FIREBASE_PROJECT_ID;
   const organisationId = options.organisationId ?? "emulator-organisation";
@@ -150,97 +120,38 @@ export function createTrubricsEmulator(options: TrubricsEmulatorOptions = {}): T
   const tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 3600;
   const documentsPath = `projects/${firebaseProjectId}/databases/(default)/documents`;
   const organisationName = `${documentsPath}/organisations/${organisationId}`;
+  const documentsRoute = `/v1/projects/${firebaseProjectId}/databases/(default)/documents`;
+  const routes: TrubricsEmulatorRoutes = {
+    publishLlmEvents: "POST /publish_llm_events",
+    publishEvents: "POST /publish_events",
+    signIn: "POST /v1/accounts:signInWithPassword",
+    runQuery: `POST ${documentsRoute}:runQuery`,
+    listProjects: `GET ${documentsRoute}/organisations/*`,
+    createPrompt: `POST ${documentsRoute}/organisations/*`,
+  };
 
-  const receivedLlmEvents: TrubricsLlmEvent[] = [];
-  const receivedLlmEventBatches: TrubricsLlmEvent[][] = [];
-  const receivedEvents: TrubricsEvent[] = [];
-  const receivedPrompts: TrubricsEmulatorPrompt[] = [];
-  /** Names of the prompt documents stored, so a second create of one is refused. */
+  const llmEventBatches: TrubricsLlmEvent[][] = [];
   const promptNames = new Set<string>();
-  const requests: TrubricsEmulatorRequest[] = [];
-  const faults = new Map<TrubricsEmulatorRoute, TrubricsEmulatorFault[]>();
-  let injector: TrubricsEmulatorFaultInjector | undefined;
   const tokens = new Map<string, { email: string; expiresAt: number }>();
   let signIns = 0;
   let promptSequence = 0;
   // Never reset, so a token issued before `reset()` never becomes valid again.
   let tokenSequence = 0;
 
-  const log = (route: TrubricsEmulatorRoute, request: Request, status: TrubricsEmulatorRequest["status"]) => {
-    requests.push({
-      route,
-      method: request.method,
-      path: new URL(request.url).pathname,
+  type Context = EmulatorRespondContext<TrubricsEmulatorStored>;
+
+  // ---- Ingestion API -------------------------------------------------------------------------
+
+  const ingestion = (kind: "llm" | "event", request: EmulatorRequest, context: Context): EmulatorAnswer => {
+    const reject = (status: number, detail: TrubricsIngestionErrorBody["detail"]) => ({
       status,
-      time: Date.now(),
+      body: { detail },
     });
-  };
-
-  const answer = (
-    route: TrubricsEmulatorRoute,
-    request: Request,
-    body: unknown,
-    status = 200,
-    headers = {},
-  ) => {
-    log(route, request, status);
-    return HttpResponse.json(body as Record<string, unknown>, { status, headers });
-  };
-
-  /**
-   * Serves one route: an injected fault or an oversized body is answered without handling the
-   * request, so only a request answered with success is ever kept.
-   */
-  const serve =
-    (route: TrubricsEmulatorRoute, handle: (request: Request) => Promise<Response | undefined>) =>
-    async ({ request }: { request: Request }): Promise<Response | undefined> => {
-      const path = new URL(request.url).pathname;
-      const fault = faults.get(route)?.shift() ?? injector?.({ route, method: request.method, path });
-      if (fault === "connection-reset") {
-        log(route, request, "connection-reset");
-        return HttpResponse.error() as Response;
-      }
-      if (fault === "hang") {
-        log(route, request, "hang");
-        await delay("infinite");
-        return undefined;
-      }
-      if (fault !== undefined && fault !== "malformed") {
-        return answer(
-          route,
-          request,
-          fault.body ?? defaultFaultBody(route, fault.status),
-          fault.status,
-          fault.headers,
-        );
-      }
-      if (options.maxRequestBytes !== undefined && request.body) {
-        const bytes = (await request.clone().arrayBuffer()).byteLength;
-        if (bytes > options.maxRequestBytes) {
-          return answer(route, request, tooLargeBody(route, options.maxRequestBytes), 413);
-        }
-      }
-      const response = await handle(request);
-      if (fault !== "malformed" || !response?.ok) return response;
-      return new HttpResponse("<html>upstream sent garbage", {
-        status: response.status,
-        headers: { "content-type": "application/json" },
-      }) as Response;
-    };
-
-  // ---- Ingestion API -----------------------------------------------------------------------
-
-  const ingestion = async (
-    route: "publish_llm_events" | "publish_events",
-    request: Request,
-  ): Promise<Response | undefined> => {
-    const reject = (status: number, detail: TrubricsIngestionErrorBody["detail"]) =>
-      answer(route, request, { detail }, status);
-    const apiKey = request.headers.get("x-api-key");
+    const apiKey = request.headers["x-api-key"];
     if (!apiKey) return reject(401, "Missing API key: send the project API key in the x-api-key header.");
     if (options.apiKeys && !options.apiKeys.includes(apiKey)) return reject(401, "Invalid API key.");
-    const body = await readJson(request);
-    if (body === INVALID_JSON) {
+    const body = request.body;
+    if (body === undefined) {
       return reject(422, [{ type: "json_invalid", loc: ["body", 0], msg: "JSON decode error" }]);
     }
     if (!Array.isArray(body)) {
@@ -257,42 +168,33 @@ export function createTrubricsEmulator(options: TrubricsEmulatorOptions = {}): T
         },
       ]);
     }
-    const issues: ValidationIssue[] = body.flatMap((item, index) =>
-      validateIngestionItem(item, index, route === "publish_llm_events" ? "llm" : "event"),
-    );
+    const issues: ValidationIssue[] = body.flatMap((item, index) => validateIngestionItem(item, index, kind));
     if (issues.length > 0) return reject(422, issues);
-    if (route === "publish_llm_events") {
-      receivedLlmEventBatches.push(body as TrubricsLlmEvent[]);
-      receivedLlmEvents.push(...(body as TrubricsLlmEvent[]));
+    if (kind === "llm") {
+      llmEventBatches.push(body as TrubricsLlmEvent[]);
+      for (const event of body as TrubricsLlmEvent[]) context.store({ kind: "llm-event", event });
     } else {
-      receivedEvents.push(...(body as TrubricsEvent[]));
+      for (const event of body as TrubricsEvent[]) context.store({ kind: "event", event });
     }
-    return answer(route, request, { status: "success" });
+    return { body: { status: "success" } };
   };
 
-  // ---- Firebase Identity Toolkit ---------------------------------------------------------------
+  // ---- Firebase Identity Toolkit -----------------------------------------------------------------
 
-  const signIn = async (request: Request): Promise<Response | undefined> => {
-    const route = "signInWithPassword";
-    const key = new URL(request.url).searchParams.get("key");
+  const signIn = (request: EmulatorRequest): EmulatorAnswer => {
+    const key = request.url.searchParams.get("key");
     if (!key) {
-      return answer(
-        route,
-        request,
-        googleError(
-          403,
-          "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
-          "PERMISSION_DENIED",
-        ),
+      return googleAnswer(
         403,
+        "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+        "PERMISSION_DENIED",
       );
     }
     if (key !== firebaseApiKey) {
       const message = "API key not valid. Please pass a valid API key.";
-      return answer(
-        route,
-        request,
-        {
+      return {
+        status: 400,
+        body: {
           error: {
             code: 400,
             message,
@@ -308,32 +210,19 @@ export function createTrubricsEmulator(options: TrubricsEmulatorOptions = {}): T
             ],
           },
         },
-        400,
-      );
+      };
     }
-    const body = await readJson(request);
-    if (body === INVALID_JSON || body === null || typeof body !== "object" || Array.isArray(body)) {
-      return answer(
-        route,
-        request,
-        googleError(400, "Invalid JSON payload received.", "INVALID_ARGUMENT"),
-        400,
-      );
+    const body = request.body;
+    if (body === undefined || body === null || typeof body !== "object" || Array.isArray(body)) {
+      return googleAnswer(400, "Invalid JSON payload received.", "INVALID_ARGUMENT");
     }
     const { email, password } = body as { email?: unknown; password?: unknown };
-    const refuse = (code: string) =>
-      answer(
-        route,
-        request,
-        {
-          error: {
-            code: 400,
-            message: code,
-            errors: [{ message: code, domain: "global", reason: "invalid" }],
-          },
-        },
-        400,
-      );
+    const refuse = (code: string) => ({
+      status: 400,
+      body: {
+        error: { code: 400, message: code, errors: [{ message: code, domain: "global", reason: "invalid" }] },
+      },
+    });
     if (typeof email !== "string" || email === "") return refuse("MISSING_EMAIL");
     if (!/^[^@\s]+@[^@\s]+$/.test(email)) return refuse("INVALID_EMAIL");
     if (typeof password !== "string" || password === "") return refuse("MISSING_PASSWORD");
@@ -343,69 +232,62 @@ export function createTrubricsEmulator(options: TrubricsEmulatorOptions = {}): T
     if (!known) return refuse("INVALID_LOGIN_CREDENTIALS");
     signIns++;
     tokenSequence++;
-    const idToken = `emulator-id-token-${tokenSequence}`;
+    // `+`, `/` and `=` change under URL and JSON encoding, as in a real token's base64 parts.
+    const idToken = `emulator-id-token-${tokenSequence}+a/b=`;
     tokens.set(idToken, { email, expiresAt: Date.now() + tokenLifetimeSeconds * 1000 });
-    return answer(route, request, {
-      kind: "identitytoolkit#VerifyPasswordResponse",
-      localId: `emulator-user-${email.split("@")[0]}`,
-      email,
-      displayName: "",
-      idToken,
-      registered: true,
-      refreshToken: `emulator-refresh-token-${tokenSequence}`,
-      expiresIn: String(tokenLifetimeSeconds),
-    });
+    return {
+      body: {
+        kind: "identitytoolkit#VerifyPasswordResponse",
+        localId: `emulator-user-${email.split("@")[0]}`,
+        email,
+        displayName: "",
+        idToken,
+        registered: true,
+        refreshToken: `emulator-refresh-token-${tokenSequence}`,
+        expiresIn: String(tokenLifetimeSeconds),
+      },
+    };
   };
 
-  // ---- Firestore -------------------------------------------------------------------------------
+  // ---- Firestore ---------------------------------------------------------------------------------
 
   /** The Bearer check every Firestore call gets; an error answer, or `undefined` when authorised. */
-  const authorise = (route: TrubricsEmulatorRoute, request: Request, projectId: string | undefined) => {
+  const authorise = (request: EmulatorRequest, projectId: string | undefined): EmulatorAnswer | undefined => {
     if (projectId !== firebaseProjectId) {
-      return answer(
-        route,
-        request,
-        googleError(404, `The database (default) does not exist for project ${projectId}.`, "NOT_FOUND"),
+      return googleAnswer(
         404,
+        `The database (default) does not exist for project ${projectId}.`,
+        "NOT_FOUND",
       );
     }
-    const header = request.headers.get("authorization");
-    if (!header) {
-      return answer(
-        route,
-        request,
-        googleError(403, "Missing or insufficient permissions.", "PERMISSION_DENIED"),
-        403,
-      );
-    }
+    const header = request.headers.authorization;
+    if (!header) return googleAnswer(403, "Missing or insufficient permissions.", "PERMISSION_DENIED");
     const session = tokens.get(header.replace(/^Bearer\s+/i, ""));
     if (!/^Bearer\s+/i.test(header) || !session || session.expiresAt <= Date.now()) {
-      return answer(route, request, googleError(401, UNAUTHENTICATED_MESSAGE, "UNAUTHENTICATED"), 401);
+      return googleAnswer(401, UNAUTHENTICATED_MESSAGE, "UNAUTHENTICATED");
     }
     return undefined;
   };
 
-  const runQuery = async (request: Request): Promise<Response | undefined> => {
-    const route = "runQuery";
-    const [, projectId] = ROUTES.runQuery.exec(new URL(request.url).pathname) ?? [];
-    const denied = authorise(route, request, projectId);
+  const runQuery = (request: EmulatorRequest, projectId: string | undefined): EmulatorAnswer => {
+    const denied = authorise(request, projectId);
     if (denied) return denied;
-    const body = (await readJson(request)) as
-      | typeof INVALID_JSON
-      | {
-          structuredQuery?: {
-            from?: Array<{ collectionId?: unknown }>;
-            where?: {
-              fieldFilter?: {
-                field?: { fieldPath?: unknown };
-                op?: unknown;
-                value?: { stringValue?: unknown };
+    const query = (
+      request.body as
+        | {
+            structuredQuery?: {
+              from?: Array<{ collectionId?: unknown }>;
+              where?: {
+                fieldFilter?: {
+                  field?: { fieldPath?: unknown };
+                  op?: unknown;
+                  value?: { stringValue?: unknown };
+                };
               };
             };
-          };
-        }
-      | null;
-    const query = body === INVALID_JSON ? undefined : body?.structuredQuery;
+          }
+        | undefined
+    )?.structuredQuery;
     const filter = query?.where?.fieldFilter;
     const email = filter?.value?.stringValue;
     if (
@@ -414,163 +296,166 @@ export function createTrubricsEmulator(options: TrubricsEmulatorOptions = {}): T
       filter.op !== "ARRAY_CONTAINS" ||
       typeof email !== "string"
     ) {
-      return answer(
-        route,
-        request,
-        googleError(400, "Invalid JSON payload received: unsupported structuredQuery.", "INVALID_ARGUMENT"),
+      return googleAnswer(
         400,
+        "Invalid JSON payload received: unsupported structuredQuery.",
+        "INVALID_ARGUMENT",
       );
     }
     const readTime = new Date().toISOString();
     const member = options.organisationMembers ? options.organisationMembers.includes(email) : true;
-    if (!member) return answer(route, request, [{ readTime }]);
-    return answer(route, request, [
-      {
-        document: {
-          name: organisationName,
-          fields: {
-            name: { stringValue: "Emulator organisation" },
-            users: { arrayValue: { values: [{ stringValue: email }] } },
+    if (!member) return { body: [{ readTime }] };
+    return {
+      body: [
+        {
+          document: {
+            name: organisationName,
+            fields: {
+              name: { stringValue: "Emulator organisation" },
+              users: { arrayValue: { values: [{ stringValue: email }] } },
+            },
+            createTime: "2023-09-01T00:00:00.000000Z",
+            updateTime: "2023-09-01T00:00:00.000000Z",
           },
+          readTime,
+        },
+      ],
+    };
+  };
+
+  const listProjects = (
+    request: EmulatorRequest,
+    projectId: string | undefined,
+    organisation: string | undefined,
+  ): EmulatorAnswer => {
+    const denied = authorise(request, projectId);
+    if (denied) return denied;
+    if (organisation !== organisationId) return { body: {} };
+    const pageSize = Math.max(1, Math.min(300, Number(request.url.searchParams.get("pageSize")) || 20));
+    const offset = Number(request.url.searchParams.get("pageToken")) || 0;
+    const page = projects.slice(offset, offset + pageSize);
+    return {
+      body: {
+        documents: page.map((project) => ({
+          name: `${organisationName}/projects/${project.name}`,
+          fields: { name: { stringValue: project.name }, archived: { booleanValue: project.archived } },
           createTime: "2023-09-01T00:00:00.000000Z",
           updateTime: "2023-09-01T00:00:00.000000Z",
-        },
-        readTime,
+        })),
+        ...(offset + pageSize < projects.length ? { nextPageToken: String(offset + pageSize) } : {}),
       },
-    ]);
+    };
   };
 
-  const listProjects = async (request: Request): Promise<Response | undefined> => {
-    const route = "listProjects";
-    const url = new URL(request.url);
-    const [, projectId, organisation] = ROUTES.listProjects.exec(url.pathname) ?? [];
-    const denied = authorise(route, request, projectId);
+  const createPrompt = (
+    request: EmulatorRequest,
+    context: Context,
+    [projectId, organisation, project]: Array<string | undefined>,
+  ): EmulatorAnswer => {
+    const denied = authorise(request, projectId);
     if (denied) return denied;
-    if (organisation !== organisationId) return answer(route, request, {});
-    const pageSize = Math.max(1, Math.min(300, Number(url.searchParams.get("pageSize")) || 20));
-    const offset = Number(url.searchParams.get("pageToken")) || 0;
-    const page = projects.slice(offset, offset + pageSize);
-    return answer(route, request, {
-      documents: page.map((project) => ({
-        name: `${organisationName}/projects/${project.name}`,
-        fields: { name: { stringValue: project.name }, archived: { booleanValue: project.archived } },
-        createTime: "2023-09-01T00:00:00.000000Z",
-        updateTime: "2023-09-01T00:00:00.000000Z",
-      })),
-      ...(offset + pageSize < projects.length ? { nextPageToken: String(offset + pageSize) } : {}),
-    });
-  };
-
-  const createPrompt = async (request: Request): Promise<Response | undefined> => {
-    const route = "createPrompt";
-    const [, projectId, organisation, encodedProject] =
-      ROUTES.createPrompt.exec(new URL(request.url).pathname) ?? [];
-    const denied = authorise(route, request, projectId);
-    if (denied) return denied;
-    const project = decodeURIComponent(encodedProject ?? "");
     if (organisation !== organisationId || !projects.some((known) => known.name === project)) {
-      return answer(
-        route,
-        request,
-        googleError(403, "Missing or insufficient permissions.", "PERMISSION_DENIED"),
-        403,
-      );
+      return googleAnswer(403, "Missing or insufficient permissions.", "PERMISSION_DENIED");
     }
-    const body = await readJson(request);
-    const requestedId = new URL(request.url).searchParams.get("documentId");
+    const requestedId = request.url.searchParams.get("documentId");
     const problem =
-      body === INVALID_JSON
+      request.body === undefined
         ? "Invalid JSON payload received."
-        : (validateFirestoreDocument(body) ??
+        : (validateFirestoreDocument(request.body) ??
           (requestedId === null ? undefined : validateDocumentId(requestedId)));
-    if (problem) return answer(route, request, googleError(400, problem, "INVALID_ARGUMENT"), 400);
+    if (problem) return googleAnswer(400, problem, "INVALID_ARGUMENT");
     if (requestedId === null) promptSequence++;
     const documentId = requestedId ?? `emulatorPrompt${String(promptSequence).padStart(8, "0")}`;
-    const documentName = `${organisationName}/projects/${project}/prompts/${documentId}`;
-    if (promptNames.has(documentName)) {
-      // Firestore's createDocument never overwrites: the same id a second time is refused.
-      return answer(
-        route,
-        request,
-        googleError(409, `Document already exists: ${documentName}`, "ALREADY_EXISTS"),
-        409,
-      );
-    }
-    promptNames.add(documentName);
-    const fields = ((body as { fields?: Record<string, FirestoreValue> }).fields ?? {}) as Record<
+    const name = `${organisationName}/projects/${project}/prompts/${documentId}`;
+    // Firestore's createDocument never overwrites: the same id a second time is refused.
+    if (promptNames.has(name)) return googleAnswer(409, `Document already exists: ${name}`, "ALREADY_EXISTS");
+    promptNames.add(name);
+    const fields = ((request.body as { fields?: Record<string, FirestoreValue> }).fields ?? {}) as Record<
       string,
       FirestoreValue
     >;
-    receivedPrompts.push({ organisationId: organisation, project, documentId, fields });
+    context.store({ kind: "prompt", prompt: { organisationId, project: project!, documentId, fields } });
     const now = new Date().toISOString();
-    return answer(route, request, {
-      name: documentName,
-      fields,
-      createTime: now,
-      updateTime: now,
-    });
+    return { body: { name, fields, createTime: now, updateTime: now } };
   };
 
-  const handlers: RequestHandler[] = [
-    http.post(
-      ROUTES.publishLlmEvents,
-      serve("publish_llm_events", (request) => ingestion("publish_llm_events", request)),
-    ),
-    http.post(
-      ROUTES.publishEvents,
-      serve("publish_events", (request) => ingestion("publish_events", request)),
-    ),
-    http.post(ROUTES.signIn, serve("signInWithPassword", signIn)),
-    http.post(ROUTES.runQuery, serve("runQuery", runQuery)),
-    http.get(ROUTES.listProjects, serve("listProjects", listProjects)),
-    http.post(ROUTES.createPrompt, serve("createPrompt", createPrompt)),
-  ];
+  // ---- Routing -----------------------------------------------------------------------------------
 
-  return {
-    handlers,
-    receivedLlmEvents,
-    receivedLlmEventBatches,
-    receivedEvents,
-    receivedPrompts,
-    requests,
-    get signIns() {
-      return signIns;
-    },
-    failNext(route, fault, times = 1) {
-      const queue = faults.get(route) ?? [];
-      for (let count = 0; count < times; count++) queue.push(fault);
-      faults.set(route, queue);
-    },
-    injectFaults(next) {
-      injector = next;
-    },
-    revokeTokens() {
-      tokens.clear();
-    },
-    reset() {
-      receivedLlmEvents.length = 0;
-      receivedLlmEventBatches.length = 0;
-      receivedEvents.length = 0;
-      receivedPrompts.length = 0;
+  const firestorePath = (suffix: string) =>
+    new RegExp(`/v1/projects/([^/]+)/databases/${DATABASE}/documents${suffix}$`);
+  const paths = {
+    runQuery: firestorePath(":runQuery"),
+    listProjects: firestorePath("/organisations/([^/]+)/projects"),
+    createPrompt: firestorePath("/organisations/([^/]+)/projects/([^/]+)/prompts"),
+  };
+
+  // The vendor's part: faults and the emulator's bookkeeping are core's `startEmulator`.
+  const respond = (request: EmulatorRequest, context: Context): EmulatorAnswer | undefined => {
+    const { method, path } = request;
+    if (options.maxRequestBytes !== undefined && request.rawBody.byteLength > options.maxRequestBytes) {
+      return { status: 413, body: tooLargeBody(path, options.maxRequestBytes) };
+    }
+    if (method === "POST" && path.endsWith("/publish_llm_events")) return ingestion("llm", request, context);
+    if (method === "POST" && path.endsWith("/publish_events")) return ingestion("event", request, context);
+    if (method === "POST" && path.endsWith("/v1/accounts:signInWithPassword")) return signIn(request);
+    let match = paths.runQuery.exec(path);
+    if (method === "POST" && match) return runQuery(request, match[1]);
+    match = paths.listProjects.exec(path);
+    if (method === "GET" && match) return listProjects(request, match[1], match[2]);
+    match = paths.createPrompt.exec(path);
+    if (method === "POST" && match) return createPrompt(request, context, match.slice(1));
+    return undefined;
+  };
+
+  const emulator = await startEmulator<TrubricsEmulatorStored>({
+    respond,
+    onReset() {
+      llmEventBatches.length = 0;
       promptNames.clear();
-      requests.length = 0;
-      faults.clear();
-      injector = undefined;
       tokens.clear();
       signIns = 0;
       promptSequence = 0;
     },
+    ...(options.port === undefined ? {} : { port: options.port }),
+  });
+
+  const stored = <TKind extends TrubricsEmulatorStored["kind"]>(kind: TKind) =>
+    emulator.received.filter(
+      (item): item is Extract<TrubricsEmulatorStored, { kind: TKind }> => item.kind === kind,
+    );
+
+  return {
+    url: emulator.url,
+    received: emulator.received,
+    requests: emulator.requests,
+    routes,
+    failNext: (fault) => emulator.failNext(withServiceBody(fault)),
+    injectFaults: (generator) =>
+      emulator.injectFaults(generator && ((request) => withServiceBody(generator(request), request.path))),
+    waitForRequests: (count) => emulator.waitForRequests(count),
+    waitForReceived: (count) => emulator.waitForReceived(count),
+    releaseHangs: () => emulator.releaseHangs(),
+    reset: () => emulator.reset(),
+    close: () => emulator.close(),
+    get receivedLlmEvents() {
+      return stored("llm-event").map((item) => item.event);
+    },
+    get receivedLlmEventBatches() {
+      return [...llmEventBatches];
+    },
+    get receivedEvents() {
+      return stored("event").map((item) => item.event);
+    },
+    get receivedPrompts() {
+      return stored("prompt").map((item) => item.prompt);
+    },
+    get signIns() {
+      return signIns;
+    },
+    revokeTokens() {
+      tokens.clear();
+    },
   };
-}
-
-const INVALID_JSON = Symbol("invalid-json");
-
-async function readJson(request: Request): Promise<unknown> {
-  try {
-    return JSON.parse(await request.text());
-  } catch {
-    return INVALID_JSON;
-  }
 }
 
 /** Firestore's rules for a document id, as its error message; `undefined` when it is valid. */
@@ -583,40 +468,57 @@ function validateDocumentId(documentId: string): string | undefined {
   return undefined;
 }
 
-function googleError(code: number, message: string, status: string): GoogleApiErrorBody {
-  return { error: { code, message, status } };
+function googleAnswer(code: number, message: string, status: string): EmulatorAnswer {
+  const body: GoogleApiErrorBody = { error: { code, message, status } };
+  return { status: code, body };
+}
+
+/** Whether a path (or a fault's route) is one of the Google APIs rather than the ingestion API. */
+function isGooglePath(pathOrRoute: string | undefined): boolean {
+  return pathOrRoute?.includes("/v1/") === true;
 }
 
 /** The answer to a body over `maxRequestBytes`, in each service's error shape. */
-function tooLargeBody(route: TrubricsEmulatorRoute, maxRequestBytes: number): unknown {
+function tooLargeBody(path: string, maxRequestBytes: number): unknown {
   const message = `Request payload size exceeds the limit: ${maxRequestBytes} bytes.`;
-  return route === "publish_llm_events" || route === "publish_events"
-    ? { detail: message }
-    : googleError(413, message, "INVALID_ARGUMENT");
+  return isGooglePath(path) ? googleAnswer(413, message, "INVALID_ARGUMENT").body : { detail: message };
 }
 
-/** The body a real service would send with an injected status. */
-function defaultFaultBody(route: TrubricsEmulatorRoute, status: number): unknown {
-  if (route === "publish_llm_events" || route === "publish_events") {
-    const detail: Record<number, string> = {
-      401: "Invalid API key.",
-      413: "Request entity too large.",
-      422: "Unprocessable entity.",
-      429: "Too many requests.",
-      500: "Internal server error.",
-      503: "Service unavailable.",
-    };
-    return { detail: detail[status] ?? `Error ${status}.` };
-  }
-  const statusName: Record<number, string> = {
-    400: "INVALID_ARGUMENT",
-    401: "UNAUTHENTICATED",
-    403: "PERMISSION_DENIED",
-    404: "NOT_FOUND",
-    413: "INVALID_ARGUMENT",
-    429: "RESOURCE_EXHAUSTED",
-    500: "INTERNAL",
-    503: "UNAVAILABLE",
-  };
-  return googleError(status, `Injected failure ${status}.`, statusName[status] ?? "UNKNOWN");
+const INGESTION_DETAIL: Record<number, string> = {
+  401: "Invalid API key.",
+  413: "Request entity too large.",
+  422: "Unprocessable entity.",
+  429: "Too many requests.",
+  500: "Internal server error.",
+  503: "Service unavailable.",
+};
+
+const GOOGLE_STATUS: Record<number, string> = {
+  400: "INVALID_ARGUMENT",
+  401: "UNAUTHENTICATED",
+  403: "PERMISSION_DENIED",
+  404: "NOT_FOUND",
+  409: "ALREADY_EXISTS",
+  413: "INVALID_ARGUMENT",
+  429: "RESOURCE_EXHAUSTED",
+  500: "INTERNAL",
+  503: "UNAVAILABLE",
+};
+
+/**
+ * An injected status without a body gets the body the real service would send with it (FastAPI's
+ * `detail` on the ingestion API, Google's error shape on Firebase and Firestore).
+ */
+function withServiceBody(fault: EmulatorFault, path?: string): EmulatorFault;
+function withServiceBody(fault: EmulatorFault | undefined, path?: string): EmulatorFault | undefined;
+function withServiceBody(fault: EmulatorFault | undefined, path?: string): EmulatorFault | undefined {
+  if (fault?.status === undefined || fault.body !== undefined || fault.malformed) return fault;
+  const body = isGooglePath(path ?? fault.route)
+    ? googleAnswer(
+        fault.status,
+        `Injected failure ${fault.status}.`,
+        GOOGLE_STATUS[fault.status] ?? "UNKNOWN",
+      ).body
+    : { detail: INGESTION_DETAIL[fault.status] ?? `Error ${fault.status}.` };
+  return { ...fault, body };
 }

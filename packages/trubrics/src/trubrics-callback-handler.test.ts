@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import {
   AIMessage,
@@ -11,6 +12,7 @@ import { RunnableLambda } from "@langchain/core/runnables";
 import { ConfigurationError } from "@langchain-observability/core";
 import { FakeDetailedChatModel, FakeDetailedLLM } from "@langchain-observability/core/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { runSnippet } from "../../../scripts/readme-snippets.ts";
 import { TrubricsCallbackHandler, type TrubricsCallbackHandlerOptions } from "./index";
 import { decodeFirestoreFields } from "./testing/index";
 import { TRUBRICS_OPTION_KEYS } from "./trubrics-callback-handler";
@@ -1039,5 +1041,64 @@ describe("credentials", () => {
     new TrubricsCallbackHandler({ ...trubrics.legacy, fetch });
     expect(fetch).not.toHaveBeenCalled();
     expect(trubrics.emulator.requests).toEqual([]);
+  });
+});
+
+describe("a script that never calls flush()", () => {
+  /** A user's script: several calls through inline handlers of both APIs, and no flush(). */
+  const script = `
+import { HumanMessage } from "@langchain/core/messages";
+import { FakeListChatModel } from "@langchain/core/utils/testing";
+import { TrubricsCallbackHandler } from "@langchain-observability/trubrics";
+
+// TRUBRICS_API_KEY would select the ingestion API for both handlers: the key comes from elsewhere.
+const ingestion = new TrubricsCallbackHandler({ apiKey: process.env.INGESTION_KEY, baseUrl: process.env.TRUBRICS_HOST });
+const legacy = new TrubricsCallbackHandler({
+  email: process.env.TRUBRICS_EMAIL,
+  password: process.env.TRUBRICS_PASSWORD,
+  identityToolkitUrl: process.env.TRUBRICS_HOST,
+  firestoreUrl: process.env.TRUBRICS_HOST,
+});
+const model = new FakeListChatModel({ responses: ["ok"], callbacks: [ingestion, legacy] });
+for (let index = 0; index < 12; index++) await model.invoke([new HumanMessage(\`question \${index}\`)]);
+console.log("done");
+`;
+
+  it("exits by itself, and every record reached both APIs", { timeout: 120_000 }, async () => {
+    const result = await runSnippet(
+      { index: 1, line: 1, code: script },
+      {
+        cwd: join(import.meta.dirname, ".."),
+        env: {
+          INGESTION_KEY: TEST_API_KEY,
+          TRUBRICS_HOST: trubrics.url,
+          TRUBRICS_EMAIL: TEST_EMAIL,
+          TRUBRICS_PASSWORD: TEST_PASSWORD,
+        },
+        // Only a hang reaches this bound: the drain at exit has a deadline of its own (flushTimeoutMs).
+        timeoutMs: 90_000,
+      },
+    );
+
+    expect({
+      exitCode: result.exitCode,
+      killed: result.killed,
+      stdout: result.stdout,
+      stderr: result.stderr,
+    }).toEqual({
+      exitCode: 0,
+      killed: false,
+      stdout: "done\n",
+      stderr: "",
+    });
+    const questions = Array.from({ length: 12 }, (_, index) => `question ${index}`);
+    expect(trubrics.emulator.receivedLlmEvents.map((event) => event.prompt).sort()).toEqual(
+      [...questions].sort(),
+    );
+    expect(
+      trubrics.emulator.receivedPrompts
+        .map((prompt) => String(decodeFirestoreFields(prompt.fields).prompt))
+        .sort(),
+    ).toEqual([...questions].sort());
   });
 });

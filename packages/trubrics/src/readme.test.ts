@@ -264,6 +264,7 @@ describe("README.md", () => {
       timedOut: false,
       exported: 1,
       failed: 0,
+      unknown: 0,
       dropped: 0,
       pending: 0,
     });

@@ -842,6 +842,8 @@ describe("options", () => {
       maxBatchBytes: 1_000_000,
       flushIntervalMs: 60_000,
       maxQueueSize: 100,
+      maxQueueBytes: 10_000_000,
+      maxRecordAgeMs: 60_000,
       timeoutMs: 2000,
       maxRetries: 0,
       onError: () => {},

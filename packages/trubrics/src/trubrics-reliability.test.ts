@@ -134,7 +134,10 @@ async function startScenario(
   const trubrics = await startTrubricsServer({ maxRequestBytes: 64_000 });
   const handler = new TrubricsCallbackHandler({
     ...(transport === "ingestion" ? { apiKey: TEST_API_KEY, baseUrl: trubrics.url } : trubrics.legacy),
-    timeoutMs: 1000,
+    // A publish that times out is never resent (Trubrics may have it): on a loaded machine a short
+    // timeout would race a slow loopback answer, so the ingestion API only times out on real hangs.
+    // Every legacy request may be resent safely, so a timeout there changes no outcome.
+    timeoutMs: transport === "ingestion" ? 30_000 : 2_000,
     maxRetries: 2,
     flushIntervalMs: 10,
     onError: (error) => errors.push(error),
@@ -230,7 +233,12 @@ describe.concurrent("every kind of fault at 30 %: delivered once or counted, nev
     { transport: "ingestion" as const, seed: 0x5eed_0021 },
     { transport: "legacy" as const, seed: 0x5eed_0022 },
   ])("$transport API", { timeout: 120_000 }, async ({ transport, seed }) => {
-    const scenario = await startScenario(transport, { maxBatchSize: 10, maxRecordAgeMs: 60_000 });
+    // Hangs need a client timeout; 10 s is far beyond any loopback answer, so only hangs reach it.
+    const scenario = await startScenario(transport, {
+      maxBatchSize: 10,
+      maxRecordAgeMs: 120_000,
+      ...(transport === "ingestion" ? { timeoutMs: 10_000 } : {}),
+    });
     const { trubrics, handler, errors } = scenario;
     try {
       trubrics.emulator.injectFaults(createSeededFaults({ seed, rate: 0.3, faults: HOSTILE_FAULTS }));
@@ -261,7 +269,10 @@ describe.concurrent("every kind of fault at 30 %: delivered once or counted, nev
       }
       // A record over the vendor's size limit is never delivered, and is counted.
       expect(stored.filter((runId) => oversized.runIds.has(runId))).toEqual([]);
-      expect(stats.failed + stats.dropped.total).toBeGreaterThanOrEqual(oversized.runIds.size);
+      // (A fault may hit its request before the size check: then it is counted unknown, not failed.)
+      expect(stats.failed + stats.unknown + stats.dropped.total).toBeGreaterThanOrEqual(
+        oversized.runIds.size,
+      );
       for (const error of errors) expect(ObservabilityError.isInstance(error)).toBe(true);
 
       // The faults stop: every new call is delivered, once.

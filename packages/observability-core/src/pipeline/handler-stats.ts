@@ -1,4 +1,5 @@
 import type { RunStore } from "../capture/run-store";
+import type { SpanCapture } from "../capture/span-capture";
 import type { RecordPipeline } from "./record-pipeline";
 
 /** What `flush()` reports: counts since the previous flush, and what is still pending. */
@@ -23,9 +24,12 @@ export interface DroppedStats {
   masked: number;
   /** Records dropped after `maxRecordAgeMs` in the queue without delivery (the vendor kept failing). */
   expired: number;
+  /** Records dropped because `mask` returned a promise, `undefined` or something else than a record. */
+  invalidMask: number;
   /**
-   * Runs evicted from the run store (too many in flight or past their time-to-live). Their records
-   * are still exported, as `cancelled`, so they are not part of `total`.
+   * Runs evicted from the run store or, when spans are captured, from the span store (too many in
+   * flight or past their time-to-live). Their records and spans are still exported, as `cancelled`,
+   * so they are not part of `total`.
    */
   evicted: number;
 }
@@ -59,8 +63,12 @@ export interface ExportStats {
   >;
 }
 
-/** Sums the pipeline's, the run store's and every queue's counters into `ExportStats`. */
-export function collectStats(pipeline: RecordPipeline, runStore: RunStore): ExportStats {
+/** Sums the pipeline's, the run store's, the span capture's and every queue's counters into `ExportStats`. */
+export function collectStats(
+  pipeline: RecordPipeline,
+  runStore: RunStore,
+  spanCapture?: SpanCapture,
+): ExportStats {
   const exporters: ExportStats["exporters"] = {};
   let exported = 0;
   let failed = 0;
@@ -92,7 +100,7 @@ export function collectStats(pipeline: RecordPipeline, runStore: RunStore): Expo
       dropped: stats.dropped.queueFull + stats.dropped.oversize + stats.dropped.expired,
     };
   }
-  const { captured, sampled, masked } = pipeline.counters;
+  const { captured, sampled, masked, invalidMask } = pipeline.counters;
   return {
     captured,
     exported,
@@ -101,16 +109,18 @@ export function collectStats(pipeline: RecordPipeline, runStore: RunStore): Expo
     requeued,
     unknown,
     dropped: {
-      total: queueFull + oversize + expired + sampled + masked,
+      total: queueFull + oversize + expired + sampled + masked + invalidMask,
       queueFull,
       oversize,
       sampled,
       masked,
       expired,
-      evicted: runStore.evicted,
+      invalidMask,
+      evicted: runStore.evicted + (spanCapture?.counters.evicted ?? 0),
     },
     pending,
-    inFlightRuns: runStore.size,
+    // With spans, every run in flight (model calls included) has an open span.
+    inFlightRuns: spanCapture ? spanCapture.openSpans : runStore.size,
     exporters,
   };
 }

@@ -429,6 +429,32 @@ describe("legacy platform API", () => {
     `);
   });
 
+  it("points at email and password when Firestore refuses a fresh token too", async () => {
+    const { handler, errors } = legacy();
+    trubrics.emulator.failNext({ route: trubrics.emulator.routes.createPrompt, status: 401, times: 2 });
+
+    await chat(handler);
+
+    expect(await handler.flush()).toMatchObject({ ok: false, exported: 0, failed: 1 });
+    expect(statuses()).toMatchInlineSnapshot(`
+      [
+        "signInWithPassword 200",
+        "runQuery 200",
+        "listProjects 200",
+        "createPrompt 401",
+        "signInWithPassword 200",
+        "createPrompt 401",
+      ]
+    `);
+    expect(errors).toHaveLength(1);
+    expect((errors[0] as VendorApiError).status).toBe(401);
+    expect(
+      messageOf(errors[0]).replace(/organisations\/.*\/prompts/, "organisations/…/prompts"),
+    ).toMatchInlineSnapshot(
+      `"Trubrics: POST <emulator>/v1/projects/trubrics-streamlit/databases/(default)/documents/organisations/…/prompts answered 401: {"error":{"code":401,"message":"Injected failure 401.","status":"UNAUTHENTICATED"}} (Firestore refused a fresh token: check \`email\` or env TRUBRICS_EMAIL and \`password\` or env TRUBRICS_PASSWORD)"`,
+    );
+  });
+
   it("reports a refused sign-in as a ConfigurationError naming email and password", async () => {
     const { handler, errors } = legacy({ password: WRONG_PASSWORD });
 

@@ -14,7 +14,7 @@ import { AIMessage, type BaseMessage, HumanMessage, SystemMessage } from "@langc
 import { StringOutputParser } from "@langchain/core/output_parsers";
 import type { ChatResult, LLMResult } from "@langchain/core/outputs";
 import { ChatPromptTemplate } from "@langchain/core/prompts";
-import { FakeChatModel } from "@langchain/core/utils/testing";
+import { FakeChatModel, FakeListChatModel } from "@langchain/core/utils/testing";
 import {
   ConfigurationError,
   type ExportStats,
@@ -422,7 +422,7 @@ describe("user functions that misbehave", () => {
       expect(trubrics.emulator.received).toEqual([]);
       const stats = handler.stats();
       expect(stats).toMatchObject({ captured: 3, exported: 0 });
-      expect(stats.dropped.masked).toBe(3);
+      expect(stats.dropped.invalidMask).toBe(3);
       expectBalanced(stats);
       expect(errors.length).toBeGreaterThanOrEqual(1);
       for (const error of errors) expect((error as Error).message).toContain("mask");
@@ -434,13 +434,13 @@ describe("user functions that misbehave", () => {
 });
 
 describe("big content", () => {
-  it("sends a chat message with a 6 MB base64 image, with a placeholder instead of the bytes", async () => {
+  it("delivers a chat message with a 6 MB base64 image (not dropped as oversize), without the image bytes", async () => {
     const scenario = await startScenario("ingestion");
     const { trubrics, handler } = scenario;
     try {
       const image = `data:image/png;base64,${"iVBORw0KGgo".repeat(600_000)}`;
       expect(image.length).toBeGreaterThan(6_000_000);
-      const model = new FakeChatModel({ callbacks: [handler] });
+      const model = new FakeListChatModel({ responses: ["A cat on a mat."], callbacks: [handler] });
 
       await model.invoke([
         new HumanMessage({
@@ -451,9 +451,13 @@ describe("big content", () => {
         }),
       ]);
 
-      expect(await handler.flush()).toMatchObject({ ok: true, exported: 1, dropped: 0 });
+      expect([await handler.flush(), scenario.errors]).toMatchObject([
+        { ok: true, exported: 1, dropped: 0 },
+        [],
+      ]);
       const [event] = trubrics.emulator.receivedLlmEvents;
       expect(event?.prompt).toBe("What is in this picture?");
+      expect(event?.generation).toBe("A cat on a mat.");
       const sent = JSON.stringify(event);
       expect(sent).not.toContain("iVBORw0KGgo".repeat(10));
       expect(sent.length).toBeLessThan(64_000);

@@ -63,8 +63,8 @@ export function describeIngestionError(error: unknown): ObservabilityError {
 
 /**
  * What a failed `publish_llm_events` request means for its records. The API has no idempotency key,
- * so only an answer that says nothing was stored (429, 503, 413, 422) or a connection that was never
- * made lets a record be sent again; after a timeout, a lost connection or another 5xx, Trubrics may
+ * so only an answer that says nothing was stored (408, 425, 429, 503; 413 and 422 are handled by the
+ * transport) or a connection that was never made lets a record be sent again; after a timeout, a lost connection or another 5xx, Trubrics may
  * have stored the batch, so it is never resent (at most once).
  */
 export function ingestionFailureOutcome(error: unknown): TrubricsFailureOutcome {
@@ -77,7 +77,8 @@ export function ingestionFailureOutcome(error: unknown): TrubricsFailureOutcome 
       ? { retryable: true, outcome: "failed" }
       : { retryable: false, outcome: "unknown" };
   }
-  if (error.status === 429 || error.status === 503) return { retryable: true, outcome: "failed" };
+  // 408, 425, 429 and 503 say the request was not processed: it may go again.
+  if ([408, 425, 429, 503].includes(error.status)) return { retryable: true, outcome: "failed" };
   if (error.status >= 500) return { retryable: false, outcome: "unknown" };
   return { retryable: false, outcome: "failed" };
 }

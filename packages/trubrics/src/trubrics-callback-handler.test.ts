@@ -41,7 +41,8 @@ afterEach(async () => {
 });
 
 function createHandler(options: TrubricsCallbackHandlerOptions): TrubricsCallbackHandler {
-  const handler = new TrubricsCallbackHandler({ timeoutMs: 2000, maxRetries: 1, ...options });
+  // Generous: only a hang may reach it (a publish that times out is counted unknown, never resent).
+  const handler = new TrubricsCallbackHandler({ timeoutMs: 30_000, maxRetries: 1, ...options });
   handlers.push(handler);
   return handler;
 }
@@ -844,7 +845,7 @@ describe("options", () => {
       maxQueueSize: 100,
       maxQueueBytes: 10_000_000,
       maxRecordAgeMs: 60_000,
-      timeoutMs: 2000,
+      timeoutMs: 30_000,
       maxRetries: 0,
       onError: () => {},
       fetch: globalThis.fetch,

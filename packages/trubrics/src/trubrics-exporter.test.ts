@@ -49,7 +49,8 @@ interface Observed {
 function observe(options: TrubricsCallbackHandlerOptions): Observed {
   const errors: unknown[] = [];
   const handler = new TrubricsCallbackHandler({
-    timeoutMs: 2000,
+    // Generous: only an injected hang may reach it, never a slow loopback answer.
+    timeoutMs: 30_000,
     maxRetries: 2,
     flushIntervalMs: 60_000,
     onError: (error) => errors.push(error),

@@ -134,10 +134,9 @@ async function startScenario(
   const trubrics = await startTrubricsServer({ maxRequestBytes: 64_000 });
   const handler = new TrubricsCallbackHandler({
     ...(transport === "ingestion" ? { apiKey: TEST_API_KEY, baseUrl: trubrics.url } : trubrics.legacy),
-    // A publish that times out is never resent (Trubrics may have it): on a loaded machine a short
-    // timeout would race a slow loopback answer, so the ingestion API only times out on real hangs.
-    // Every legacy request may be resent safely, so a timeout there changes no outcome.
-    timeoutMs: transport === "ingestion" ? 30_000 : 2_000,
+    // Generous: only an injected hang may reach it, never a slow loopback answer. (Suites with hangs
+    // shorten it where a timeout changes no outcome they check.)
+    timeoutMs: 30_000,
     maxRetries: 2,
     flushIntervalMs: 10,
     onError: (error) => errors.push(error),
@@ -181,7 +180,12 @@ describe.concurrent("30 % transient faults, then recovery: 0 records lost, 0 dup
     { transport: "ingestion" as const, seed: 0x5eed_0011 },
     { transport: "legacy" as const, seed: 0x5eed_0012 },
   ])("$transport API", { timeout: 120_000 }, async ({ transport, seed }) => {
-    const scenario = await startScenario(transport, { maxBatchSize: 10 });
+    // Legacy hangs need a client timeout; any legacy request may be resent, so a slow answer that
+    // meets it changes no outcome. The ingestion faults here never hang.
+    const scenario = await startScenario(transport, {
+      maxBatchSize: 10,
+      ...(transport === "legacy" ? { timeoutMs: 2_000 } : {}),
+    });
     const { trubrics, handler } = scenario;
     try {
       trubrics.emulator.injectFaults(
@@ -233,11 +237,12 @@ describe.concurrent("every kind of fault at 30 %: delivered once or counted, nev
     { transport: "ingestion" as const, seed: 0x5eed_0021 },
     { transport: "legacy" as const, seed: 0x5eed_0022 },
   ])("$transport API", { timeout: 120_000 }, async ({ transport, seed }) => {
-    // Hangs need a client timeout; 10 s is far beyond any loopback answer, so only hangs reach it.
+    // Hangs need a client timeout. On the ingestion API 10 s is far beyond any loopback answer, so
+    // only hangs reach it; any legacy request may be resent, so there a slow answer changes nothing.
     const scenario = await startScenario(transport, {
       maxBatchSize: 10,
       maxRecordAgeMs: 120_000,
-      ...(transport === "ingestion" ? { timeoutMs: 10_000 } : {}),
+      timeoutMs: transport === "ingestion" ? 10_000 : 2_000,
     });
     const { trubrics, handler, errors } = scenario;
     try {
@@ -507,7 +512,7 @@ describe("the Firebase id token is a secret", () => {
     clearTrubricsEnv();
     const trubrics = await startTrubricsServer();
     // No onError: the default reporter warns on the console.
-    const handler = new TrubricsCallbackHandler({ ...trubrics.legacy, timeoutMs: 2000, maxRetries: 0 });
+    const handler = new TrubricsCallbackHandler({ ...trubrics.legacy, timeoutMs: 30_000, maxRetries: 0 });
     try {
       // The first token of a fresh emulator; a hostile Firestore echoes the request back.
       const token = "emulator-id-token-1+a/b=";
@@ -558,7 +563,7 @@ describe("bad input", () => {
   });
 
   function createHandler(options: TrubricsCallbackHandlerOptions): TrubricsCallbackHandler {
-    const handler = new TrubricsCallbackHandler({ timeoutMs: 2000, maxRetries: 0, ...options });
+    const handler = new TrubricsCallbackHandler({ timeoutMs: 30_000, maxRetries: 0, ...options });
     handlers.push(handler);
     return handler;
   }

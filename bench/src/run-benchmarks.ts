@@ -1,21 +1,29 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
+import { chainInput, createFiveStepChain, createModel, messages } from "./bench-model";
 import { measureInstallWeight } from "./install-weight";
+import {
+  checkBaseline,
+  INSTRUCTION_SETTINGS,
+  INSTRUCTION_VARIANTS,
+  type InstructionResult,
+  measureInstructions,
+  QUICK_INSTRUCTION_VARIANTS,
+  REGRESSION_LIMIT,
+  readBaseline,
+  UPDATE_BASELINE_COMMAND,
+  valgrindVersion,
+  writeBaseline,
+} from "./instructions";
 import { measureInterleaved, median, percentile, printTable, type Variant } from "./measure";
 import { type Sink, startSinkProcess } from "./sink-client";
+import { langfuseHandler, langsmithHandler, naiveHandler } from "./third-party-variants";
 import {
-  chainInput,
   coreWithMemoryExporter,
   coreWithSpanExporter,
-  createFiveStepChain,
-  createModel,
   fanOutHandler,
   type HandlerSetup,
-  langfuseHandler,
-  langsmithHandler,
-  messages,
-  naiveHandler,
   noHandler,
   noopHandler,
   type OurVendor,
@@ -23,6 +31,7 @@ import {
 } from "./variants";
 
 const quick = process.argv.includes("--quick");
+const updateBaseline = process.argv.includes("--update-baseline");
 const only = process.argv
   .find((argument) => argument.startsWith("--only="))
   ?.slice("--only=".length)
@@ -53,6 +62,24 @@ const report: Record<string, unknown> = {
 };
 
 const wants = (section: string) => !only || only.includes(section);
+/** Problems that fail the run (exit code 1), printed at the end. */
+const failures: string[] = [];
+
+/**
+ * The targets (issue 18 and the PromptLayer `/spans-bulk` issue), judged on this process's CPU time
+ * per call and shown next to the ratio of instructions per call.
+ */
+const TARGETS: Record<string, { base: string; limit: number }> = {
+  "core + in-memory exporter": { base: "no-op handler", limit: 1.15 },
+  "Trubrics (ours)": { base: "no-op handler", limit: 1.2 },
+  "Arthur (ours)": { base: "no-op handler", limit: 1.2 },
+  "PromptLayer (ours)": { base: "no-op handler", limit: 1.3 },
+  "fan-out, 3 vendors (ours)": { base: "no-op handler", limit: 1.5 },
+  "core + in-memory, whole tree, 5-step chain": { base: "no-op handler, 5-step chain", limit: 1.3 },
+};
+
+/** Instructions per call by row name, when the instructions section ran. */
+const instructionsByName = new Map<string, InstructionResult>();
 
 /** Sequential invokes, then the handler's own flush: the whole cost of observing each call. */
 function sequential(setup: HandlerSetup): Variant {
@@ -108,18 +135,11 @@ async function cpuSection(sink: Sink) {
   const cpuOf = (name: string) => byName.get(name)!.medianCpuMicros;
   const wallOf = (name: string) => byName.get(name)!.medianMicros;
   // Targets are judged on CPU time of this process (the sink runs in another one); wall time is shown too.
-  const targets: Record<string, { against: string; base: string; limit: number }> = {
-    "core + in-memory exporter": { against: "no-op", base: "no-op handler", limit: 1.15 },
-    "Trubrics (ours)": { against: "no-op", base: "no-op handler", limit: 1.3 },
-    "Arthur (ours)": { against: "no-op", base: "no-op handler", limit: 1.3 },
-    "PromptLayer (ours)": { against: "naive", base: "naive fetch per record", limit: 0.8 },
-    "fan-out, 3 vendors (ours)": { against: "PromptLayer", base: "PromptLayer (ours)", limit: 1.2 },
-  };
   // Chain rows are compared with the no-op handler on the same chain.
   const noopOf = (name: string) => (name.endsWith(", 5-step chain") ? CHAIN_BASE : "no-op handler");
   const rows = results.map((result) => {
     // With --variants a target's base may be left out: that row then has no target.
-    const target = byName.has(targets[result.name]?.base ?? "") ? targets[result.name] : undefined;
+    const target = byName.has(TARGETS[result.name]?.base ?? "") ? TARGETS[result.name] : undefined;
     const ratio = target ? result.medianCpuMicros / cpuOf(target.base) : undefined;
     const wallRatio = target ? result.medianMicros / wallOf(target.base) : undefined;
     return {
@@ -128,7 +148,8 @@ async function cpuSection(sink: Sink) {
       wallMicrosPerCall: result.medianMicros,
       cpuRatioToNoop: result.medianCpuMicros / cpuOf(noopOf(result.name)),
       wallRatioToNoop: result.medianMicros / wallOf(noopOf(result.name)),
-      target: target ? `≤ ${target.limit}× ${target.against}` : "",
+      target: target ? `≤ ${target.limit}× ${target.base.replace(" handler", "")}` : "",
+      instructionsPerCall: instructionsByName.get(result.name)?.perCall,
       ratioToTarget: ratio,
       wallRatioToTarget: wallRatio,
       met: target ? ratio! <= target.limit : undefined,
@@ -136,13 +157,25 @@ async function cpuSection(sink: Sink) {
   });
   printTable(
     "1. Cost per call, export included (sequential invokes, flush at the end of each round; medians; CPU = this process, the sink runs apart)",
-    ["variant", "CPU µs/call", "× no-op", "wall µs/call", "× no-op", "target (CPU)", "actual", "wall", "met"],
+    [
+      "variant",
+      "CPU µs/call",
+      "× no-op",
+      "wall µs/call",
+      "× no-op",
+      "instructions/call",
+      "target (CPU)",
+      "actual",
+      "wall",
+      "met",
+    ],
     rows.map((row) => [
       row.variant,
       row.cpuMicrosPerCall,
       row.cpuRatioToNoop,
       row.wallMicrosPerCall,
       row.wallRatioToNoop,
+      row.instructionsPerCall === undefined ? "" : formatCount(row.instructionsPerCall),
       row.target,
       row.ratioToTarget === undefined ? "" : `${row.ratioToTarget.toFixed(2)}×`,
       row.wallRatioToTarget === undefined ? "" : `${row.wallRatioToTarget.toFixed(2)}×`,
@@ -151,6 +184,105 @@ async function cpuSection(sink: Sink) {
   );
   for (const setup of [...setups, ...chainSetups]) await setup.shutdown();
   report.cpuCost = rows;
+}
+
+function formatCount(value: number): string {
+  return Math.round(value).toLocaleString("en-US");
+}
+
+async function instructionsSection(sink: Sink) {
+  const valgrind = valgrindVersion();
+  if (!valgrind) {
+    failures.push(
+      "instructions: valgrind is not installed (Debian/Ubuntu: apt-get install -y valgrind); or leave the section out with --only",
+    );
+    return;
+  }
+  const keys =
+    quick && !updateBaseline
+      ? QUICK_INSTRUCTION_VARIANTS
+      : INSTRUCTION_VARIANTS.map((variant) => variant.key);
+  // `--variants=` keeps the variants named by one of its words, and what they are compared with.
+  const named = INSTRUCTION_VARIANTS.filter(
+    (variant) =>
+      keys.includes(variant.key) &&
+      (!variantFilter || variantFilter.some((word) => variant.name.toLowerCase().includes(word))),
+  );
+  const variants = INSTRUCTION_VARIANTS.filter(
+    (variant) => named.includes(variant) || named.some((entry) => entry.base === variant.key),
+  );
+  const { warmup, calls, repetitions } = INSTRUCTION_SETTINGS;
+  console.log(
+    `\n0. Instructions per call (callgrind, ${valgrind}; a process per variant: ${warmup} warm-up calls, then ${repetitions} counted sections of ${calls} calls and their flush; median; the 5-step chain half as many calls)`,
+  );
+  const started = performance.now();
+  const results = await measureInstructions(variants, sink.url, (message) => console.log(`  … ${message}`));
+  for (const result of results) instructionsByName.set(result.name, result);
+  const byKey = new Map(results.map((result) => [result.key, result]));
+  const baseline = readBaseline();
+  const { checks, problems } = checkBaseline(results, baseline);
+  const checkOf = new Map(checks.map((check) => [check.key, check]));
+  const rows = results.map((result) => {
+    const variant = INSTRUCTION_VARIANTS.find((entry) => entry.key === result.key)!;
+    const base = variant.base ? byKey.get(variant.base) : undefined;
+    const target = TARGETS[result.name];
+    const ratio = base ? result.perCall / base.perCall : undefined;
+    const check = checkOf.get(result.key);
+    return {
+      variant: result.name,
+      instructionsPerCall: result.perCall,
+      sections: result.sections.map(Math.round),
+      ratio,
+      ratioTo: base?.name,
+      target: target ? `≤ ${target.limit}×` : "",
+      metByInstructions: target && ratio !== undefined ? ratio <= target.limit : undefined,
+      baseline: check?.baseline,
+      change: check?.growth,
+      gated: variant.gated,
+      failed: check?.failed === true,
+    };
+  });
+  printTable(
+    `Instructions per call (export included; × = over the no-op handler on the same input; CI fails above +${REGRESSION_LIMIT * 100} % of the baseline)`,
+    [
+      "variant",
+      "instructions/call",
+      "sections (min–max)",
+      "×",
+      "target",
+      "met (instructions)",
+      "baseline",
+      "change",
+      "check",
+    ],
+    rows.map((row) => [
+      row.variant,
+      formatCount(row.instructionsPerCall),
+      `${formatCount(Math.min(...row.sections))}–${formatCount(Math.max(...row.sections))}`,
+      row.ratio === undefined ? "" : `${row.ratio.toFixed(2)}×`,
+      row.target,
+      row.metByInstructions === undefined ? "" : row.metByInstructions ? "yes" : "NO",
+      row.baseline === undefined ? "" : formatCount(row.baseline),
+      row.change === undefined ? "" : `${row.change >= 0 ? "+" : ""}${(row.change * 100).toFixed(1)} %`,
+      !row.gated ? "" : row.failed ? "FAILED" : row.baseline === undefined ? "no baseline" : "ok",
+    ]),
+  );
+  console.log(`  (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+  if (updateBaseline) {
+    writeBaseline(results, valgrind);
+    console.log(`  Baseline written: bench/baseline/instructions.json`);
+  } else {
+    for (const problem of problems) failures.push(`instructions: ${problem}`);
+    const faster = rows.filter(
+      (row) => row.gated && row.change !== undefined && row.change < -REGRESSION_LIMIT,
+    );
+    if (faster.length > 0) {
+      console.log(
+        `  ${faster.map((row) => row.variant).join(", ")}: well under the baseline; lock the gain in with \`${UPDATE_BASELINE_COMMAND}\``,
+      );
+    }
+  }
+  report.instructions = { valgrind, rows };
 }
 
 async function latencySection(sink: Sink) {
@@ -359,6 +491,8 @@ async function main() {
   try {
     // Memory first, while the heap holds nothing from the other sections.
     if (wants("outage")) await outageSection(sink);
+    // Before the timed sections: the CPU table shows the instruction counts next to its figures.
+    if (wants("instructions")) await instructionsSection(sink);
     if (wants("cpu")) await cpuSection(sink);
     if (wants("latency")) await latencySection(sink);
     if (wants("drain")) await drainSection(sink);
@@ -375,6 +509,10 @@ async function main() {
   writeFileSync(join(directory, file), `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nJSON: bench/results/${file}`);
   void median;
+  if (failures.length > 0) {
+    console.error(`\nFAILED:\n${failures.map((failure) => `  - ${failure}`).join("\n")}`);
+    process.exit(1);
+  }
 }
 
 main().then(

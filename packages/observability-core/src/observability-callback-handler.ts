@@ -377,7 +377,7 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
       // Spans first: an idle trace is evicted whole, its model calls with it.
       this.spans?.sweep(Date.now());
       this.runStore.sweep(Date.now());
-      timedOut = !(await this.pipeline.drain(deadline)) || timedOut;
+      timedOut = !(await this.pipeline.drain(deadline, { holdProcess: true })) || timedOut;
     } catch (error) {
       this.reportError(error);
     }
@@ -421,7 +421,10 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
         parentRunId,
         traceId: (this.spans ?? this.runStore).traceOf(runId, parentRunId),
         kind,
-        name: runName ?? (llm as { name?: string })?.name ?? serializedId[serializedId.length - 1] ?? kind,
+        name:
+          firstString(runName, (llm as { name?: unknown } | undefined)?.name) ??
+          serializedId[serializedId.length - 1] ??
+          kind,
         serializedId,
         prompts,
         messages,
@@ -490,6 +493,11 @@ function pickCallbackInput(options: BaseCallbackHandlerInput | undefined): BaseC
     if (options[key] !== undefined) input[key] = options[key];
   }
   return input;
+}
+
+function firstString(...values: unknown[]): string | undefined {
+  for (const value of values) if (typeof value === "string" && value !== "") return value;
+  return undefined;
 }
 
 /** Time to first token of a streamed run, for its span's `first-token` event. */

@@ -43,7 +43,7 @@ describe("convertRunValue", () => {
   });
 
   it("truncates long strings, survives cycles, BigInt and throwing getters", () => {
-    const cyclic: Record<string, unknown> = { text: "x".repeat(200), count: 10n };
+    const cyclic: Record<string, unknown> = { count: 10n, text: "short" };
     cyclic.self = cyclic;
     Object.defineProperty(cyclic, "broken", {
       enumerable: true,
@@ -51,10 +51,16 @@ describe("convertRunValue", () => {
         throw new Error("no");
       },
     });
-    expect(convert(cyclic, 64)).toEqual({
-      text: `${"x".repeat(52)}…[truncated]`,
+    expect(convert(cyclic, 1000)).toEqual({
       count: "10",
+      text: "short",
       self: "[Circular]",
+      broken: "[Unserializable]",
+    });
+    // Past the field limit the text is cut, and so is the rest of the object (core's field limits).
+    expect(convert({ text: "x".repeat(200), after: 1 }, 64)).toEqual({
+      text: `${"x".repeat(52)}…[truncated]`,
+      "…": "[1 more keys]",
     });
   });
 });

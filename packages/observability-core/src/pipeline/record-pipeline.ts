@@ -3,11 +3,13 @@ import type { BuiltSpan } from "../capture/build-span";
 import type { LLMRunRecord } from "../capture/llm-run-record";
 import { isRunSpanRecord, type RunSpanRecord } from "../capture/run-span-record";
 import { isSampled } from "../capture/sample-by-trace";
+import { type SizeCounter, toJsonSafeRecord } from "../capture/to-json-safe";
 import type { HandlerExporter, HandlerSettings } from "../config/load-handler-settings";
+import { MAX_TIMER_MS } from "../config/load-setting";
 import { ObservabilityError } from "../errors/observability-error";
 import { ExportQueue } from "../export/export-queue";
 import type { Exporter } from "../export/exporter";
-import { describeError, type ErrorReporter } from "./error-reporter";
+import { describeError, type ErrorReporter, isThenable } from "./error-reporter";
 import { armExitDrain, type ExitDrainTarget } from "./exit-drain";
 
 /** Returned when no exporter consumes spans (frozen: never filled). */
@@ -24,6 +26,8 @@ export interface PipelineCounters {
   sampled: number;
   /** Records `mask` dropped (returned `null`, or threw). */
   masked: number;
+  /** Records dropped because `mask` returned something else than a record or `null` (a promise, `undefined` …). */
+  invalidMask: number;
 }
 
 /**
@@ -34,18 +38,21 @@ export interface PipelineCounters {
 export class RecordPipeline {
   /** Every exporter's queue, in the order the exporters were given. */
   readonly queues: ExportQueue[];
-  readonly counters: PipelineCounters = { captured: 0, sampled: 0, masked: 0 };
+  readonly counters: PipelineCounters = { captured: 0, sampled: 0, masked: 0, invalidMask: 0 };
   private readonly runQueues: ExportQueue[];
   private readonly spanQueues: ExportQueue[];
   private readonly sampleRate: number;
   private readonly mask: HandlerSettings["mask"];
   private readonly reportError: ErrorReporter;
+  private readonly maxFieldChars: number;
+  private readonly reportedMaskMistakes = new Set<string>();
   /** Records handed to queues (each once, whatever the number of queues): tells the exit drain it is due. */
   private queued = 0;
 
   constructor(settings: HandlerSettings, reportError: ErrorReporter) {
     this.sampleRate = settings.sampleRate;
     this.mask = settings.mask;
+    this.maxFieldChars = settings.recordDefaults.maxFieldChars;
     this.reportError = reportError;
     this.queues = [];
     this.runQueues = [];
@@ -83,12 +90,11 @@ export class RecordPipeline {
         if (counted) this.counters.sampled++;
         continue;
       }
-      const output = this.applyMask(record, counted);
-      if (!output) continue;
-      const size = output === record ? bytes : -1;
-      if (kept !== NO_RECORDS) kept.push({ record: output, bytes: size });
+      const masked = this.applyMask(record, bytes, counted);
+      if (!masked) continue;
+      if (kept !== NO_RECORDS) kept.push(masked);
       if (!counted) continue;
-      for (const queue of this.runQueues) queue.enqueue(output, size);
+      for (const queue of this.runQueues) queue.enqueue(masked.record, masked.bytes);
       this.queued++;
       armExitDrain();
     }
@@ -101,11 +107,10 @@ export class RecordPipeline {
    */
   emitSpan({ span, bytes }: BuiltSpan): void {
     this.counters.captured++;
-    const output = this.applyMask(span, true);
-    if (!output) return;
-    for (const queue of this.spanQueues) {
-      queue.enqueue(output as unknown as LLMRunRecord, output === span ? bytes : -1);
-    }
+    const masked = this.applyMask(span, bytes, true);
+    if (!masked) return;
+    for (const queue of this.spanQueues)
+      queue.enqueue(masked.record as unknown as LLMRunRecord, masked.bytes);
     this.queued++;
     armExitDrain();
   }
@@ -117,13 +122,21 @@ export class RecordPipeline {
   }
 
   /**
-   * Runs the user's `mask` on a record: the record to send, or `null` when it is dropped (counted
-   * `masked` when `count`). A mask that throws drops the record (fail closed) and is reported; so
-   * does one that turns a span into something else.
+   * Runs the user's `mask` on a record or span: what to send with its estimated size, or `null` when
+   * it is dropped (counted when `count`). `null` from the mask drops it on purpose (`masked`); a mask
+   * that throws drops it too (fail closed, `masked`, reported), and so does one that turns a span into
+   * something else. `mask` is synchronous by contract: a promise, `undefined` (a forgotten `return`)
+   * or anything that is not a record drops the record (`invalidMask`), reported once per kind of
+   * mistake so a broken mask does not flood `onError`. What the mask returns is made JSON-safe again
+   * (it may have put anything in), within the same field limits.
    */
-  applyMask<TRecord extends LLMRunRecord | RunSpanRecord>(record: TRecord, count = true): TRecord | null {
-    if (!this.mask) return record;
-    let output: LLMRunRecord | RunSpanRecord | null;
+  applyMask<TRecord extends LLMRunRecord | RunSpanRecord>(
+    record: TRecord,
+    bytes: number,
+    count = true,
+  ): { record: TRecord; bytes: number } | null {
+    if (!this.mask) return { record, bytes };
+    let output: unknown;
     try {
       output = this.mask(record);
     } catch (error) {
@@ -133,26 +146,58 @@ export class RecordPipeline {
       this.reportError(new ObservabilityError({ message, cause: error }));
       output = null;
     }
-    if (output && typeof output === "object" && isRunSpanRecord(record) && !isRunSpanRecord(output)) {
+    if (
+      output &&
+      typeof output === "object" &&
+      isRunSpanRecord(record) &&
+      !isRunSpanRecord(output as RunSpanRecord)
+    ) {
       this.reportError(
         new ObservabilityError({
           message:
             'mask returned something other than a span (recordType "span") for a span; it was dropped.',
         }),
       );
-      output = null;
-    }
-    if (!output || typeof output !== "object") {
       if (count) this.counters.masked++;
       return null;
     }
-    return output as TRecord;
+    if (output === null) {
+      if (count) this.counters.masked++;
+      return null;
+    }
+    const mistake = maskMistake(output);
+    if (mistake !== undefined) {
+      // A rejected promise from an async mask must not become an unhandled rejection.
+      if (isThenable(output)) Promise.resolve(output).then(undefined, () => {});
+      if (count) this.counters.invalidMask++;
+      if (!this.reportedMaskMistakes.has(mistake.kind)) {
+        this.reportedMaskMistakes.add(mistake.kind);
+        this.reportError(new ObservabilityError({ message: mistake.message }));
+      }
+      return null;
+    }
+    const size: SizeCounter = { chars: 0 };
+    const safe = toJsonSafeRecord(output, this.maxFieldChars, size) as TRecord;
+    return { record: safe, bytes: size.chars };
   }
 
-  /** Sends everything queued; `true` once every queue is empty and idle, `false` at the deadline. */
-  async drain(deadline: number): Promise<boolean> {
-    const drained = await Promise.all(this.queues.map((queue) => queue.drain(deadline)));
-    return !drained.includes(false);
+  /**
+   * Sends everything queued; `true` once every queue is empty and idle, `false` at the deadline.
+   * With `holdProcess` (a `flush()` someone awaits) the process is held open until it settles or
+   * the deadline passes: otherwise a queue pausing after a failure (its timers are unref'd) would let
+   * the event loop empty and end the process with the awaited flush never settled. The exit drain
+   * does not hold: only requests in flight keep the process alive then.
+   */
+  async drain(deadline: number, options: { holdProcess?: boolean } = {}): Promise<boolean> {
+    const hold = options.holdProcess
+      ? setTimeout(() => {}, Math.max(0, Math.min(deadline - Date.now(), MAX_TIMER_MS)))
+      : undefined;
+    try {
+      const drained = await Promise.all(this.queues.map((queue) => queue.drain(deadline)));
+      return !drained.includes(false);
+    } finally {
+      clearTimeout(hold);
+    }
   }
 
   /** Records queued or in flight in every queue. */
@@ -211,4 +256,37 @@ function createQueue(
     onError: reportError,
   });
   return queue;
+}
+
+/** What is wrong with what a mask returned, if anything (`null` is fine: it drops the record). */
+function maskMistake(output: unknown): { kind: string; message: string } | undefined {
+  if (isThenable(output)) {
+    return {
+      kind: "promise",
+      message:
+        "mask returned a promise; mask must be synchronous (return the record, or null to drop it). Records are dropped until it is fixed.",
+    };
+  }
+  if (output === undefined) {
+    return {
+      kind: "undefined",
+      message:
+        "mask returned undefined (a missing `return`?); return the record, or null to drop it. Records are dropped until it is fixed.",
+    };
+  }
+  if (typeof output !== "object" || Array.isArray(output)) {
+    return {
+      kind: "not-a-record",
+      message: `mask returned ${Array.isArray(output) ? "an array" : `a ${typeof output}`}, not a record; return the record, or null to drop it.`,
+    };
+  }
+  const { recordId, runId, traceId } = output as Partial<LLMRunRecord>;
+  if (typeof recordId !== "string" || typeof runId !== "string" || typeof traceId !== "string") {
+    return {
+      kind: "not-a-record",
+      message:
+        "mask returned an object without the record's recordId, runId and traceId; return the (rewritten) record, or null to drop it.",
+    };
+  }
+  return undefined;
 }

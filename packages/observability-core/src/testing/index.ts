@@ -1,9 +1,9 @@
+export { decodeOtlpTraceRequest } from "../otlp/decode-otlp-protobuf";
 export {
   createSeededFaults,
   type EmulatorFault,
   type EmulatorFaultRequest,
   type FaultGenerator,
-  matchesRoute,
   type SeededFaultsOptions,
 } from "./emulator-fault";
 export {

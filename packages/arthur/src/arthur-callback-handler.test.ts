@@ -627,6 +627,48 @@ describe("runs", () => {
     `);
   });
 
+  it("sends the tool calls of a tool-calling turn as JSON text in the output (not an empty output)", async () => {
+    const handler = await ArthurCallbackHandler.fromCredentials("arthur-llm-model", {
+      ...common(),
+      apiKey: API_KEY,
+    });
+    const chat = new FakeDetailedChatModel({
+      responses: [
+        {
+          content: "",
+          toolCalls: [
+            { id: "call_1", name: "get_weather", args: { city: "Paris" } },
+            { id: "call_2", name: "get_time", args: { zone: "Europe/Paris" } },
+          ],
+          responseMetadata: { finish_reason: "tool_calls" },
+        },
+        { content: "It is 21 °C." },
+      ],
+      callbacks: [handler],
+    });
+    const turn = await chat.invoke([new HumanMessage("Weather and time in Paris?")]);
+    expect(turn.tool_calls).toHaveLength(2);
+    await chat.invoke([new HumanMessage("And now?")]);
+    expect(await handler.flush()).toMatchObject({ ok: true, exported: 2 });
+    expect(
+      arthur.emulator.received.inferences.map((item) => [
+        item.inference.inference_data.output_text,
+        item.inference.inference_data.finish_reason,
+      ]),
+    ).toMatchInlineSnapshot(`
+      [
+        [
+          "[{"name":"get_weather","args":{"city":"Paris"},"id":"call_1"},{"name":"get_time","args":{"zone":"Europe/Paris"},"id":"call_2"}]",
+          "tool_calls",
+        ],
+        [
+          "It is 21 °C.",
+          undefined,
+        ],
+      ]
+    `);
+  });
+
   it("logs a failed run with an empty output and its status as finish_reason", async () => {
     const handler = await ArthurCallbackHandler.fromCredentials("arthur-llm-model", {
       ...common(),

@@ -5,12 +5,13 @@ import {
   pickCommonHandlerOptions,
 } from "@langchain-observability/core";
 import type { ArthurModel } from "./arthur-api";
-import { type ArthurExporter, exportArthur } from "./arthur-exporter";
+import { type ArthurExporter, createArthurExporter } from "./arthur-exporter";
 import { type ArthurPasswordPrompt, createTerminalPasswordPrompt } from "./arthur-password-prompt";
 import {
+  ARTHUR_CONNECTION_OPTION_KEYS,
   type ArthurConnectionOptions,
+  loadArthurBaseUrl,
   loadArthurCredentialSource,
-  loadArthurUrl,
   missingPasswordError,
 } from "./arthur-settings";
 
@@ -41,15 +42,7 @@ export interface ArthurFromCredentialsOptions extends CommonHandlerOptions, Arth
 }
 
 const CONNECTION_OPTION_KEYS = [
-  "arthurUrl",
-  "allowInsecure",
-  "apiKey",
-  "arthurLogin",
-  "arthurPassword",
-  "organizationId",
-  "timeoutMs",
-  "maxRetries",
-  "fetch",
+  ...ARTHUR_CONNECTION_OPTION_KEYS,
   "model",
   "modelId",
 ] as const satisfies ReadonlyArray<keyof ArthurCallbackHandlerOptions>;
@@ -66,7 +59,7 @@ export class ArthurCallbackHandler extends ObservabilityCallbackHandler {
 
   /** For a model whose schema you have (`model`), or one loaded on the first export (`modelId`). */
   constructor(options: ArthurCallbackHandlerOptions) {
-    const exporter = exportArthur(pick(options ?? {}, CONNECTION_OPTION_KEYS));
+    const exporter = createArthurExporter(pick(options ?? {}, CONNECTION_OPTION_KEYS));
     super({ ...pickCommonHandlerOptions(options ?? {}), exporters: [exporter] });
     this.arthurExporter = exporter;
   }
@@ -91,7 +84,7 @@ export class ArthurCallbackHandler extends ObservabilityCallbackHandler {
     const source = loadArthurCredentialSource(handlerOptions);
     let arthurPassword = handlerOptions.arthurPassword;
     if (source.kind === "login" && source.password === undefined) {
-      const arthurUrl = loadArthurUrl(handlerOptions);
+      const baseUrl = loadArthurBaseUrl(handlerOptions);
       const prompt = passwordPrompt ?? createTerminalPasswordPrompt();
       if (!prompt.isInteractive()) {
         throw missingPasswordError(
@@ -99,7 +92,7 @@ export class ArthurCallbackHandler extends ObservabilityCallbackHandler {
           "standard input is not a terminal, so it cannot be asked for",
         );
       }
-      arthurPassword = await prompt.ask(`Arthur password for ${source.login} at ${arthurUrl}: `);
+      arthurPassword = await prompt.ask(`Arthur password for ${source.login} at ${baseUrl}: `);
       if (typeof arthurPassword !== "string" || arthurPassword === "") {
         throw missingPasswordError(source.login, "the password prompt got no answer");
       }

@@ -6,9 +6,12 @@ import {
   ToolMessage,
 } from "@langchain/core/messages";
 import { FakeListChatModel } from "@langchain/core/utils/testing";
+import { ConfigurationError } from "@langchain-observability/core";
 import { FakeDetailedChatModel, FakeDetailedLLM } from "@langchain-observability/core/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ArthurCallbackHandler } from "./arthur-callback-handler";
+import { ArthurCallbackHandler, type ArthurCallbackHandlerOptions } from "./arthur-callback-handler";
+import { ArthurClient, resolveArthurEngineConnection } from "./arthur-client";
+import { createArthurEngineExporter, createArthurExporter } from "./arthur-exporter";
 import {
   API_KEY,
   type ArthurTestServer,
@@ -44,7 +47,7 @@ function common() {
 }
 
 function inferences() {
-  return normalize(arthur.emulator.received.inferences.map((item) => item.inference));
+  return normalize(arthur.emulator.inferences.map((item) => item.inference));
 }
 
 describe("ArthurCallbackHandler.fromCredentials with an API key", () => {
@@ -108,11 +111,7 @@ describe("ArthurCallbackHandler.fromCredentials with an API key", () => {
     const llm = new FakeDetailedLLM({ responses: ["4"], callbacks: [handler] });
     await llm.invoke("2 + 2 =");
     expect(await handler.flush()).toMatchObject({ ok: true, exported: 1 });
-    expect(arthur.emulator.received.requests.map((request) => request.auth)).toEqual([
-      "api-key",
-      "api-key",
-      "api-key",
-    ]);
+    expect(arthur.emulator.calls.map((request) => request.auth)).toEqual(["api-key", "api-key", "api-key"]);
   });
 
   it("sends the organization given by option, without asking users/me", async () => {
@@ -155,7 +154,7 @@ describe("ArthurCallbackHandler.fromCredentials with login and password", () => 
         "POST models/arthur-llm-model/inferences → 207 (auth: session, org: arthur-org-1)",
       ]
     `);
-    expect(arthur.emulator.received.requests[0]?.body).toEqual({ login: LOGIN, password: "<redacted>" });
+    expect(arthur.emulator.calls[0]?.body).toEqual({ login: LOGIN, password: "<redacted>" });
     expect(inferences()).toMatchInlineSnapshot(`
       [
         {
@@ -222,7 +221,7 @@ describe("ArthurCallbackHandler.fromCredentials with login and password", () => 
         "POST models/arthur-llm-model/inferences → 207 (auth: session, org: arthur-org-1)",
       ]
     `);
-    expect(arthur.emulator.received.inferences).toHaveLength(1);
+    expect(arthur.emulator.inferences).toHaveLength(1);
     expect(errors).toEqual([]);
   });
 
@@ -238,7 +237,7 @@ describe("ArthurCallbackHandler.fromCredentials with login and password", () => 
     expect(await handler.flush()).toMatchObject({ ok: true, exported: 1 });
     // No request is ever refused: each one goes out with a fresh session.
     expect(
-      arthur.emulator.received.requests.map((request) => `${request.endpoint} ${request.status}`),
+      arthur.emulator.calls.map((request) => `${request.endpoint} ${request.status}`),
     ).toMatchInlineSnapshot(`
         [
           "login 200",
@@ -328,7 +327,7 @@ describe("attributes", () => {
         },
       ]
     `);
-    expect(arthur.emulator.received.rejected).toEqual([]);
+    expect(arthur.emulator.rejected).toEqual([]);
   });
 
   it("uses the schema given with `model` without loading it", async () => {
@@ -337,7 +336,7 @@ describe("attributes", () => {
       apiKey: API_KEY,
       model: createArthurTokenSequenceModel({ optionalAttributes: ["duration"] }),
     });
-    expect(arthur.emulator.received.requests).toEqual([]);
+    expect(arthur.emulator.calls).toEqual([]);
     await new FakeDetailedLLM({ responses: ["ok"], callbacks: [handler] }).invoke("ping");
     expect(await handler.flush()).toMatchObject({ ok: true, exported: 1 });
     expect(requestLines(arthur.emulator)).toMatchInlineSnapshot(`
@@ -385,9 +384,7 @@ describe("token likelihoods", () => {
     });
     await llm.invoke("Say hi");
     expect(await handler.flush()).toMatchObject({ ok: true, exported: 1 });
-    expect(
-      arthur.emulator.received.inferences[0]?.inference.inference_data.output_likelihoods,
-    ).toMatchInlineSnapshot(`
+    expect(arthur.emulator.inferences[0]?.inference.inference_data.output_likelihoods).toMatchInlineSnapshot(`
         [
           {
             "Greetings": 0.006737946999085467,
@@ -435,9 +432,7 @@ describe("token likelihoods", () => {
     });
     await chat.invoke([new HumanMessage("Is water wet?")]);
     expect(await handler.flush()).toMatchObject({ ok: true, exported: 1 });
-    expect(
-      arthur.emulator.received.inferences[0]?.inference.inference_data.output_likelihoods,
-    ).toMatchInlineSnapshot(`
+    expect(arthur.emulator.inferences[0]?.inference.inference_data.output_likelihoods).toMatchInlineSnapshot(`
         [
           {
             "No": 0.16529888822158653,
@@ -465,7 +460,7 @@ describe("token likelihoods", () => {
       callbacks: [handler],
     }).invoke([new HumanMessage("chat without top_logprobs")]);
     expect(await handler.flush()).toMatchObject({ ok: true, exported: 3, failed: 0 });
-    const data = arthur.emulator.received.inferences.map((item) => item.inference.inference_data);
+    const data = arthur.emulator.inferences.map((item) => item.inference.inference_data);
     expect(data.map((entry) => "output_likelihoods" in entry)).toEqual([false, false, false]);
     expect(errors).toEqual([]);
   });
@@ -538,7 +533,7 @@ describe("runs", () => {
       history.push(await chat.invoke(history));
     }
     expect(await handler.flush()).toMatchObject({ ok: true, exported: 2 });
-    const data = arthur.emulator.received.inferences.map((item) => item.inference.inference_data);
+    const data = arthur.emulator.inferences.map((item) => item.inference.inference_data);
     expect(data.map((entry) => [entry.input_text, entry.output_text])).toMatchInlineSnapshot(`
       [
         [
@@ -618,9 +613,7 @@ describe("runs", () => {
       new ToolMessage({ content: "21 °C, sunny", tool_call_id: "call_1" }),
     ]);
     expect(await handler.flush()).toMatchObject({ ok: true, exported: 1 });
-    expect(
-      arthur.emulator.received.inferences[0]?.inference.inference_data.input_text,
-    ).toMatchInlineSnapshot(`
+    expect(arthur.emulator.inferences[0]?.inference.inference_data.input_text).toMatchInlineSnapshot(`
       "Human: Weather in Paris?
       AI: [{"name":"get_weather","args":{"city":"Paris"},"id":"call_1"}]
       Tool: 21 °C, sunny"
@@ -651,7 +644,7 @@ describe("runs", () => {
     await chat.invoke([new HumanMessage("And now?")]);
     expect(await handler.flush()).toMatchObject({ ok: true, exported: 2 });
     expect(
-      arthur.emulator.received.inferences.map((item) => [
+      arthur.emulator.inferences.map((item) => [
         item.inference.inference_data.output_text,
         item.inference.inference_data.finish_reason,
       ]),
@@ -695,5 +688,102 @@ describe("runs", () => {
         },
       ]
     `);
+  });
+});
+
+describe("options are checked at run time", () => {
+  const valid = () => ({ baseUrl: arthur.url, apiKey: API_KEY, modelId: "arthur-llm-model" });
+
+  function errorOf(action: () => unknown): ConfigurationError {
+    try {
+      action();
+    } catch (error) {
+      if (ConfigurationError.isInstance(error)) return error;
+      throw error;
+    }
+    throw new Error("expected a ConfigurationError");
+  }
+
+  it.each([
+    ["baseURL", "baseUrl"],
+    ["arthurURL", "arthurUrl"],
+    ["apikey", "apiKey"],
+    ["api_key", "apiKey"],
+    ["timeoutMS", "timeoutMs"],
+    ["sessionID", "sessionId"],
+    ["modelID", "modelId"],
+    ["engineURL", "engineUrl"],
+    ["task_id", "taskId"],
+    ["arthur_password", "arthurPassword"],
+  ])("refuses `%s` with a ConfigurationError suggesting `%s`, and sends nothing", async (key, meant) => {
+    const error = errorOf(
+      () => new ArthurCallbackHandler({ ...valid(), [key]: "x" } as unknown as ArthurCallbackHandlerOptions),
+    );
+    expect(error.message).toBe(
+      `Unknown option \`${key}\` of ArthurCallbackHandler; did you mean \`${meant}\`?`,
+    );
+    expect(error.message).not.toContain(API_KEY);
+    expect(arthur.emulator.calls).toEqual([]);
+  });
+
+  it("accepts the documented aliases arthurUrl and arthur_url (the Python handler's spelling) for baseUrl", async () => {
+    for (const key of ["arthurUrl", "arthur_url"] as const) {
+      const handler = new ArthurCallbackHandler({
+        [key]: arthur.url,
+        apiKey: API_KEY,
+        modelId: "arthur-llm-model",
+      });
+      await new FakeDetailedLLM({ responses: ["ok"], callbacks: [handler] }).invoke(`via ${key}`);
+      expect(await handler.flush()).toMatchObject({ ok: true, exported: 1 });
+    }
+    expect(arthur.emulator.inferences.map((item) => item.inference.inference_data.input_text)).toEqual([
+      "via arthurUrl",
+      "via arthur_url",
+    ]);
+    expect(
+      () =>
+        new ArthurCallbackHandler({
+          baseUrl: arthur.url,
+          arthurUrl: "https://other.example.com",
+          apiKey: API_KEY,
+          modelId: "m",
+        }),
+    ).toThrow(/`baseUrl` and `arthurUrl` are the same option/);
+  });
+
+  it("checks the options of fromCredentials, the exporter factories, the client and the platform helper", async () => {
+    await expect(
+      ArthurCallbackHandler.fromCredentials("arthur-llm-model", { apiKey: API_KEY, baseURL: "x" } as never),
+    ).rejects.toThrow(
+      "Unknown option `baseURL` of ArthurCallbackHandler.fromCredentials; did you mean `baseUrl`?",
+    );
+    expect(() => createArthurExporter({ ...valid(), modelid: "m" } as never)).toThrow(
+      "Unknown option `modelid` of createArthurExporter; did you mean `modelId`?",
+    );
+    expect(() =>
+      createArthurEngineExporter({ engineUrl: arthur.url, taskId: "t", apiKey: "k", endpoint: "x" } as never),
+    ).toThrow("Unknown option `endpoint` of createArthurEngineExporter; did you mean `engineUrl`?");
+    expect(
+      () => new ArthurClient({ baseUrl: arthur.url, apiKey: API_KEY, organisationId: "o" } as never),
+    ).toThrow(/Unknown option `organisationId` of ArthurClient; did you mean `organizationId`\?/);
+    await expect(
+      resolveArthurEngineConnection("m", { platformURL: "https://platform.example.com" } as never),
+    ).rejects.toThrow(
+      "Unknown option `platformURL` of resolveArthurEngineConnection; did you mean `platformUrl`?",
+    );
+    await expect(ArthurCallbackHandler.fromPlatform("m", { taskId: "t" } as never)).rejects.toThrow(
+      /Unknown option `taskId` of ArthurCallbackHandler.fromPlatform/,
+    );
+    expect(arthur.emulator.calls).toEqual([]);
+  });
+
+  it("refuses plain http to another host with a message that says how to allow it", () => {
+    const error = errorOf(
+      () =>
+        new ArthurCallbackHandler({ baseUrl: "http://arthur.internal:8080", apiKey: API_KEY, modelId: "m" }),
+    );
+    expect(error.message).toMatchInlineSnapshot(
+      `"\`baseUrl\` (or env ARTHUR_ENDPOINT_URL) must use https (plain http is only allowed to loopback addresses, or with \`allowInsecure: true\`), got http://arthur.internal:8080."`,
+    );
   });
 });

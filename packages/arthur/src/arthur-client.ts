@@ -1,9 +1,20 @@
-import { ConfigurationError, VendorApiError } from "@langchain-observability/core";
+import { ConfigurationError, checkOptions, VendorApiError } from "@langchain-observability/core";
 import type { ArthurInference, ArthurModel, ArthurMultiStatusResponse } from "./arthur-api";
+import { type ArthurEngineConnection, fetchArthurEngineConnection } from "./arthur-engine-transport";
 import { ARTHUR_VENDOR } from "./arthur-error";
 import { getArthurModel, postArthurInferences } from "./arthur-inferences-transport";
 import { ArthurSession } from "./arthur-session";
-import { type ArthurConnectionOptions, loadArthurSettings } from "./arthur-settings";
+import {
+  ARTHUR_CONNECTION_OPTION_KEYS,
+  ARTHUR_OPTION_MISSPELLINGS,
+  ARTHUR_PLATFORM_OPTION_KEYS,
+  type ArthurConnectionOptions,
+  type ArthurPlatformOptions,
+  loadArthurPlatformSettings,
+  loadArthurSettings,
+} from "./arthur-settings";
+
+export type { ArthurEngineConnection };
 
 /** Options of `new ArthurClient(…)`: where and how to reach the Arthur Scope REST API v3. */
 export type ArthurClientOptions = ArthurConnectionOptions;
@@ -27,6 +38,11 @@ export class ArthurClient {
     if (options === null || typeof options !== "object") {
       throw new ConfigurationError({ message: "`ArthurClient` needs an options object.", option: "apiKey" });
     }
+    checkOptions(options, {
+      known: ARTHUR_CONNECTION_OPTION_KEYS,
+      aliases: ARTHUR_OPTION_MISSPELLINGS,
+      owner: "ArthurClient",
+    });
     this.session = new ArthurSession(loadArthurSettings(options));
   }
 
@@ -78,6 +94,32 @@ export class ArthurClient {
     }
     return body as ArthurMultiStatusResponse;
   }
+}
+
+/** Options of `resolveArthurEngineConnection`: the platform, plus a signal. */
+export interface ResolveArthurEngineConnectionOptions
+  extends ArthurPlatformOptions,
+    ArthurClientCallOptions {}
+
+/**
+ * Asks the Arthur platform where a model's traces go:
+ * `GET {platformUrl}/api/v1/models/{modelId}/task/connection_info` (with `Authorization: Bearer
+ * <platformToken>`) gives the engine URL (`api_host`), the task id and an engine API key — the
+ * `engineUrl`, `taskId` and `apiKey` of `new ArthurCallbackHandler(…)`. Rejects with a retryable
+ * `VendorApiError` while the platform is still creating the task.
+ */
+export async function resolveArthurEngineConnection(
+  modelId: string,
+  options: ResolveArthurEngineConnectionOptions = {},
+): Promise<ArthurEngineConnection> {
+  checkModelId(modelId);
+  checkOptions(options, {
+    known: [...ARTHUR_PLATFORM_OPTION_KEYS, "signal"],
+    aliases: ARTHUR_OPTION_MISSPELLINGS,
+    owner: "resolveArthurEngineConnection",
+  });
+  const { signal, ...platformOptions } = options ?? {};
+  return fetchArthurEngineConnection(loadArthurPlatformSettings(platformOptions), modelId.trim(), signal);
 }
 
 function checkModelId(modelId: unknown): void {

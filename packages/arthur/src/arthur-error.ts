@@ -46,7 +46,7 @@ function restate(error: VendorApiError, message: string, isRetryable = false): V
 /** A 401 to an API key: it names the option and the env var, never the key. */
 export function rejectedApiKeyError(
   error: VendorApiError,
-  where: "Arthur" | "the Arthur engine",
+  where: "Arthur" | "The Arthur engine",
 ): VendorApiError {
   return restate(
     error,

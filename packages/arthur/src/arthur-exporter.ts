@@ -1,18 +1,25 @@
 import {
   ConfigurationError,
-  type Exporter,
-  type ExporterContext,
-  type ExportResult,
+  checkOptions,
+  createVendorExporter,
   type LLMRunRecord,
-  ObservabilityError,
+  type RunSpanRecord,
+  type VendorExporter,
 } from "@langchain-observability/core";
+import { mapRunSpanToOtlp, type OtlpSpan } from "@langchain-observability/core/otlp";
 import type { ArthurModel } from "./arthur-api";
+import { createArthurEngineTransport } from "./arthur-engine-transport";
+import { ARTHUR_VENDOR } from "./arthur-error";
+import { createArthurInferencesTransport } from "./arthur-inferences-transport";
 import {
-  type ArthurInferencesItem,
-  type ArthurRecordFailure,
-  createArthurInferencesTransport,
-} from "./arthur-inferences-transport";
-import { type ArthurConnectionOptions, loadArthurSettings } from "./arthur-settings";
+  ARTHUR_CONNECTION_OPTION_KEYS,
+  ARTHUR_ENGINE_OPTION_KEYS,
+  ARTHUR_OPTION_MISSPELLINGS,
+  type ArthurConnectionOptions,
+  type ArthurEngineConnectionOptions,
+  loadArthurEngineSettings,
+  loadArthurSettings,
+} from "./arthur-settings";
 import { type ArthurInferenceDraft, mapRecordToArthurDrafts } from "./map-record-to-arthur";
 
 /** Options of `createArthurExporter`: where to connect, and which model receives the inferences. */
@@ -34,7 +41,7 @@ export interface ArthurExporterOptions extends ArthurConnectionOptions {
 }
 
 /** The Arthur inferences exporter: an `Exporter` that can also connect ahead of its first export. */
-export interface ArthurExporter extends Exporter {
+export interface ArthurExporter extends VendorExporter {
   /**
    * Authenticates, resolves the organization and loads (and checks) the model — what the first export
    * does anyway. The result is cached; a failure that cannot pass by itself (rejected credentials, a
@@ -43,13 +50,24 @@ export interface ArthurExporter extends Exporter {
   connect(signal?: AbortSignal): Promise<ArthurModel>;
 }
 
-/** Most records per request (each record gives one inference per candidate). */
-const MAX_BATCH_SIZE = 100;
+/** Options of `createArthurEngineExporter`: the engine, the task and the key. */
+export interface ArthurEngineExporterOptions extends ArthurEngineConnectionOptions {
+  /** Name of the exporter (distinct per handler). @default "arthur-engine" */
+  name?: string;
+}
+
+/** The Arthur GenAI Engine exporter: the whole run tree as OTLP spans. */
+export type ArthurEngineExporter = VendorExporter<RunSpanRecord>;
+
+/** Most records per inferences request (each record gives one inference per candidate). */
+const MAX_INFERENCES_BATCH = 100;
+/** Most spans per traces request (the OTel batch processor's default). */
+const MAX_SPANS_BATCH = 512;
 
 /**
- * Creates the exporter that sends records to the legacy Arthur Scope API as inferences, in batches,
- * reading the 207 Multi-Status answer per inference. Construction only validates settings; it
- * authenticates and loads the model schema on its first export.
+ * Creates the exporter that sends model runs to the legacy Arthur Scope API as inferences, in
+ * batches, reading the 207 Multi-Status answer per inference. Construction only validates settings;
+ * it authenticates and loads the model schema on its first export.
  */
 export function createArthurExporter(options: ArthurExporterOptions): ArthurExporter {
   if (!options || typeof options !== "object") {
@@ -58,6 +76,11 @@ export function createArthurExporter(options: ArthurExporterOptions): ArthurExpo
       option: "modelId",
     });
   }
+  checkOptions(options, {
+    known: [...ARTHUR_CONNECTION_OPTION_KEYS, "modelId", "model", "name"],
+    aliases: ARTHUR_OPTION_MISSPELLINGS,
+    owner: "createArthurExporter",
+  });
   const settings = loadArthurSettings(options);
   const knownModel = options.model === undefined ? undefined : checkModel(options.model);
   if (knownModel && options.modelId !== undefined && options.modelId !== knownModel.id) {
@@ -67,32 +90,29 @@ export function createArthurExporter(options: ArthurExporterOptions): ArthurExpo
     });
   }
   const target = knownModel ? { model: knownModel } : { modelId: checkModelId(options.modelId) };
-  const name = options.name ?? "arthur";
-  if (typeof name !== "string" || name === "") {
-    throw new ConfigurationError({ message: "`name` must be a non-empty string.", option: "name" });
-  }
-  let context: ExporterContext | undefined;
-  // Resolves the model's attributes now when the schema is given, so a bad one fails here.
-  const transport = createArthurInferencesTransport(settings, target, () => context?.onRetry());
-  const exporter = createExporter<ArthurInferenceDraft[]>({
+  const name = checkName(options.name, "arthur");
+  // Resends are counted through the latest send's context (every context counts for this exporter).
+  let onRetry: (() => void) | undefined;
+  const transport = createArthurInferencesTransport(settings, target, () => onRetry?.());
+  const exporter = createVendorExporter<LLMRunRecord, ArthurInferenceDraft[]>({
     name,
-    maxBatchSize: MAX_BATCH_SIZE,
+    vendor: ARTHUR_VENDOR,
+    maxBatchSize: MAX_INFERENCES_BATCH,
     map: mapRecordToArthurDrafts,
-    send: (items, signal) =>
-      transport.send(
-        items.map((item): ArthurInferencesItem => ({ recordId: item.record.recordId, drafts: item.wire })),
-        signal,
-      ),
-    bind: (exporterContext) => {
-      context = exporterContext;
+    secrets: () => transport.session.secrets(),
+    send(items, context) {
+      onRetry = context.onRetry;
+      return transport.send(
+        items.map((item) => ({ recordId: item.record.recordId, drafts: item.wire })),
+        context.signal,
+      );
     },
   });
-  return {
-    ...exporter,
-    async connect(signal) {
+  return Object.assign(exporter, {
+    async connect(signal?: AbortSignal) {
       return (await transport.connect(signal)).model;
     },
-  };
+  });
 }
 
 /**
@@ -102,48 +122,46 @@ export function createArthurExporter(options: ArthurExporterOptions): ArthurExpo
 export const exportArthur: (options: ArthurExporterOptions) => ArthurExporter = createArthurExporter;
 
 /**
- * Until core's exporter kit lands: map each record (a throw fails only that record), send the rest
- * in one call, and turn per-record failures into the queue's result.
+ * Creates the exporter that sends the whole LangChain run tree to an Arthur GenAI Engine task as
+ * OTLP protobuf spans with OpenInference attributes (`POST {engineUrl}/api/v1/traces`, resource
+ * attribute `arthur.task`). A 206 answer fails only the spans the engine rejected.
  */
-function createExporter<TWire>(definition: {
-  name: string;
-  maxBatchSize: number;
-  map(record: LLMRunRecord): TWire;
-  send(
-    items: Array<{ record: LLMRunRecord; wire: TWire }>,
-    signal: AbortSignal,
-  ): Promise<ArthurRecordFailure[]>;
-  bind(context: ExporterContext): void;
-}): Exporter {
-  return {
-    name: definition.name,
-    maxBatchSize: definition.maxBatchSize,
-    bind: definition.bind,
-    async export(records, signal): Promise<ExportResult> {
-      const failed: NonNullable<ExportResult["failed"]> = [];
-      const items: Array<{ record: LLMRunRecord; wire: TWire }> = [];
-      for (const record of records) {
-        try {
-          items.push({ record, wire: definition.map(record) });
-        } catch (error) {
-          failed.push({
-            recordId: record.recordId,
-            retryable: false,
-            error: new ObservabilityError({
-              message: `Arthur: record ${record.recordId} could not be mapped to an inference: ${error instanceof Error ? error.message : String(error)}`,
-              cause: error,
-            }),
-          });
-        }
-      }
-      if (items.length > 0) {
-        for (const failure of await definition.send(items, signal)) {
-          failed.push({ recordId: failure.recordId, error: failure.error, retryable: failure.retryable });
-        }
-      }
-      return failed.length > 0 ? { failed } : {};
-    },
-  };
+export function createArthurEngineExporter(options: ArthurEngineExporterOptions = {}): ArthurEngineExporter {
+  if (options === null || typeof options !== "object") {
+    throw new ConfigurationError({
+      message: "`createArthurEngineExporter` needs an options object.",
+      option: "engineUrl",
+    });
+  }
+  checkOptions(options, {
+    known: [...ARTHUR_ENGINE_OPTION_KEYS, "name"],
+    aliases: ARTHUR_OPTION_MISSPELLINGS,
+    owner: "createArthurEngineExporter",
+  });
+  const settings = loadArthurEngineSettings(options);
+  const transport = createArthurEngineTransport(settings);
+  return createVendorExporter<RunSpanRecord, OtlpSpan>({
+    name: checkName(options.name, "arthur-engine"),
+    vendor: ARTHUR_VENDOR,
+    consumes: "spans",
+    maxBatchSize: MAX_SPANS_BATCH,
+    // The engine reads OpenInference attributes only (`gen_ai.*` is ignored on this route).
+    map: (record) => mapRunSpanToOtlp(record, { semanticConventions: "openinference" }),
+    secrets: () => transport.secrets(),
+    send: (items, context) =>
+      transport.send(
+        items.map((item) => ({ recordId: item.record.recordId, span: item.wire })),
+        context,
+      ),
+  });
+}
+
+function checkName(name: unknown, fallback: string): string {
+  const value = name ?? fallback;
+  if (typeof value !== "string" || value === "") {
+    throw new ConfigurationError({ message: "`name` must be a non-empty string.", option: "name" });
+  }
+  return value;
 }
 
 function checkModelId(modelId: unknown): string {

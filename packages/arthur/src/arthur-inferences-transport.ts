@@ -1,9 +1,9 @@
 import {
   ExportTimeoutError,
   type HttpResponse,
-  type ObservabilityError,
   truncateText,
   VendorApiError,
+  type VendorRecordFailure,
 } from "@langchain-observability/core";
 import type {
   ArthurInference,
@@ -30,14 +30,6 @@ import {
  * timeout or a lost connection). See the README for what that means at Arthur.
  */
 
-/** What a failed record becomes: the kit's per-record failure. */
-export interface ArthurRecordFailure {
-  recordId: string;
-  error: ObservabilityError;
-  retryable: boolean;
-  outcome?: "failed" | "unknown";
-}
-
 /** One record to send, with its inference drafts (one per candidate). */
 export interface ArthurInferencesItem {
   recordId: string;
@@ -62,7 +54,7 @@ export interface ArthurInferencesTransport {
    */
   connect(signal?: AbortSignal): Promise<ArthurModelConnection>;
   /** Sends the items' inferences in one request; records not listed in the result were delivered. */
-  send(items: ArthurInferencesItem[], signal?: AbortSignal): Promise<ArthurRecordFailure[]>;
+  send(items: ArthurInferencesItem[], signal?: AbortSignal): Promise<VendorRecordFailure[]>;
 }
 
 /** Most records whose already-accepted candidates are remembered for a resend of the others. */
@@ -133,7 +125,7 @@ export function createArthurInferencesTransport(
       const url = session.url(`models/${encodeURIComponent(model.id)}/inferences`);
       const response = await postArthurInferences(session, model.id, inferences, signal);
       const outcomes = readInferenceOutcomes(response, inferences, (text) => session.redact(text));
-      const failures: ArthurRecordFailure[] = [];
+      const failures: VendorRecordFailure[] = [];
       if (!outcomes) {
         // Some inferences may have been stored, and which is unknown: report it, do not resend.
         const error = new VendorApiError({
@@ -238,6 +230,8 @@ export function postArthurInferences(
     method: "POST",
     path: `models/${encodeURIComponent(modelId)}/inferences`,
     json: inferences,
+    // Each inference carries its key (`partner_inference_id`): a resend stores nothing twice.
+    idempotent: true,
     ...(signal ? { signal } : {}),
   });
 }

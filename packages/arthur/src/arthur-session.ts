@@ -45,7 +45,7 @@ export class ArthurSession {
    * obtains. Core's client reads this list when it reports a failure, so a token added after a
    * login is redacted too.
    */
-  private readonly secrets: string[];
+  private readonly secretList: string[];
 
   constructor(settings: ArthurSettings, onRetry?: () => void) {
     this.settings = settings;
@@ -53,7 +53,7 @@ export class ArthurSession {
     this.organizationResolved = settings.organizationId !== undefined;
     const credentials = settings.credentials;
     if (credentials.kind === "apiKey") this.token = credentials.apiKey;
-    this.secrets = [credentials.kind === "apiKey" ? credentials.apiKey : credentials.password];
+    this.secretList = [credentials.kind === "apiKey" ? credentials.apiKey : credentials.password];
     this.http = createHttpClient({
       vendor: ARTHUR_VENDOR,
       baseUrl: `${settings.baseUrl}/api/v3`,
@@ -63,13 +63,18 @@ export class ArthurSession {
       headers: { accept: "application/json" },
       userAgent: `@langchain-observability/arthur/${VERSION}`,
       onRetry: () => onRetry?.(),
-      secrets: this.secrets,
+      secrets: this.secretList,
     });
   }
 
   /** `text` (an answer of Arthur's) with every credential this session sends replaced by `[redacted]`. */
   redact(text: string): string {
-    return redactSecrets(text, this.secrets);
+    return redactSecrets(text, this.secretList);
+  }
+
+  /** Every credential this session sends (the configured one and the session tokens it obtained). */
+  secrets(): string[] {
+    return [...this.secretList];
   }
 
   /** The organization sent with every request, once known. */
@@ -174,9 +179,9 @@ export class ArthurSession {
     }
     this.token = cookie.token;
     this.tokenExpiresAt = cookie.expiresAt;
-    this.secrets.push(cookie.token);
+    this.secretList.push(cookie.token);
     // The configured credential stays first; only the oldest session tokens are forgotten.
-    if (this.secrets.length > 1 + MAX_REDACTED_TOKENS) this.secrets.splice(1, 1);
+    if (this.secretList.length > 1 + MAX_REDACTED_TOKENS) this.secretList.splice(1, 1);
   }
 
   private async resolveOrganization(signal: AbortSignal | undefined): Promise<void> {

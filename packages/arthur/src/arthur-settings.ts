@@ -85,6 +85,8 @@ export interface ArthurEngineConnectionOptions extends ExporterHttpOptions {
    * @default false
    */
   allowInsecure?: boolean;
+  /** The resource attribute `service.name` of the traces. @default the task id (as Arthur's SDK) */
+  serviceName?: string;
 }
 
 /** Where and how to reach the Arthur platform to look up a model's engine connection. */
@@ -124,12 +126,15 @@ export interface ArthurEngineSettings extends HttpSettings {
   engineUrl: string;
   taskId: string;
   apiKey: string;
+  serviceName: string;
 }
 
 /** The platform settings, resolved and validated. */
 export interface ArthurPlatformSettings extends HttpSettings {
   platformUrl: string;
   platformToken: string;
+  /** Whether the engine URL the platform gives may be plain `http:` to a host that is not loopback. */
+  allowInsecure: boolean;
 }
 
 /** Which Arthur API a handler or exporter speaks. */
@@ -159,6 +164,7 @@ export const ARTHUR_ENGINE_OPTION_KEYS = [
   "taskId",
   "apiKey",
   "allowInsecure",
+  "serviceName",
   "timeoutMs",
   "maxRetries",
   "fetch",
@@ -174,10 +180,22 @@ export const ARTHUR_PLATFORM_OPTION_KEYS = [
   "fetch",
 ] as const;
 
-/** Spellings accepted for a known option (the Python handler's, and previous releases'). */
-export const ARTHUR_OPTION_ALIASES: Readonly<Record<string, string>> = Object.freeze({
-  arthurUrl: "baseUrl",
-  arthur_url: "baseUrl",
+/**
+ * Spellings users reach for that are not options, mapped to the option meant (for "did you mean").
+ * Case, `_` and `-` differences (`engineURL`, `task_id`) are recognised by core's `checkOptions`.
+ */
+export const ARTHUR_OPTION_MISSPELLINGS: Readonly<Record<string, string>> = Object.freeze({
+  endpoint: "engineUrl",
+  arthurEngineUrl: "engineUrl",
+  task: "taskId",
+  arthurTask: "taskId",
+  model_id: "modelId",
+  login: "arthurLogin",
+  password: "arthurPassword",
+  arthur_login: "arthurLogin",
+  arthur_password: "arthurPassword",
+  organizationID: "organizationId",
+  platformURL: "platformUrl",
 });
 
 const MISSING_CREDENTIALS =
@@ -320,7 +338,14 @@ export function loadArthurEngineSettings(options: ArthurEngineConnectionOptions)
       envVar: "ARTHUR_API_KEY",
     });
   }
-  return { engineUrl, taskId, apiKey, ...loadHttpSettings(options) };
+  const serviceName = loadString({ option: "serviceName", value: options.serviceName })?.trim();
+  return {
+    engineUrl,
+    taskId,
+    apiKey,
+    serviceName: nonEmpty(serviceName) ? serviceName : taskId,
+    ...loadHttpSettings(options),
+  };
 }
 
 /** Resolves and validates the platform settings. */
@@ -351,6 +376,7 @@ export function loadArthurPlatformSettings(options: ArthurPlatformOptions): Arth
   return {
     platformUrl: `${url.origin}${url.pathname.replace(/\/+$/, "")}`,
     platformToken,
+    allowInsecure,
     ...loadHttpSettings(options),
   };
 }

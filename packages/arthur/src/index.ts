@@ -16,11 +16,22 @@ export {
   ArthurCallbackHandler,
   type ArthurCallbackHandlerOptions,
   type ArthurFromCredentialsOptions,
+  type ArthurFromPlatformOptions,
 } from "./arthur-callback-handler";
-export { ArthurClient, type ArthurClientCallOptions, type ArthurClientOptions } from "./arthur-client";
 export {
+  ArthurClient,
+  type ArthurClientCallOptions,
+  type ArthurClientOptions,
+  type ArthurEngineConnection,
+  type ResolveArthurEngineConnectionOptions,
+  resolveArthurEngineConnection,
+} from "./arthur-client";
+export {
+  type ArthurEngineExporter,
+  type ArthurEngineExporterOptions,
   type ArthurExporter,
   type ArthurExporterOptions,
+  createArthurEngineExporter,
   createArthurExporter,
   exportArthur,
 } from "./arthur-exporter";

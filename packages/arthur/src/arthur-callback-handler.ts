@@ -91,7 +91,7 @@ export class ArthurCallbackHandler extends ObservabilityCallbackHandler {
   /** The legacy inferences exporter (undefined in engine mode). */
   private readonly arthurExporter: ArthurExporter | undefined;
 
-  constructor(options: ArthurCallbackHandlerOptions) {
+  constructor(options: ArthurCallbackHandlerOptions = {}) {
     if (options === null || typeof options !== "object") {
       throw new ConfigurationError({
         message:

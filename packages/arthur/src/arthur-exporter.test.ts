@@ -213,15 +213,18 @@ describe("the 207 multi-status answer", () => {
     expect(VendorApiError.isInstance(errors[0]) && errors[0].isRetryable).toBe(true);
   });
 
-  it("does not resend anything when the answer cannot be read (malformed 207)", async () => {
+  it("sends the batch again when Arthur stored it but its 207 cannot be read, and each inference is stored once", async () => {
     const handler = createHandler();
     await runPrompts(handler, ["a", "b"]);
-    arthur.emulator.failNext({ route: ARTHUR_ROUTES.inferences, status: 207, malformed: true });
-    expect(await handler.flush()).toMatchObject({ ok: false, exported: 0, failed: 2 });
-    expect(arthur.emulator.calls.filter((request) => request.endpoint === "inferences")).toHaveLength(1);
-    expect(messages()[0]).toMatchInlineSnapshot(
-      `"Arthur: POST http://127.0.0.1:<port>/api/v3/models/arthur-llm-model/inferences answered 207 with results that cannot be matched to the 2 inferences sent; they are not sent again, to avoid duplicates."`,
-    );
+    // Stored, then the answer is cut: which inferences were taken is unknown.
+    arthur.emulator.failNext({ route: ARTHUR_ROUTES.inferences, malformed: true });
+    expect(await handler.flush()).toMatchObject({ ok: true, exported: 2, failed: 0, pending: 0 });
+    expect(
+      arthur.emulator.calls.filter((request) => request.endpoint === "inferences").map((call) => call.status),
+    ).toEqual([207, 207]);
+    // The resend carries the same partner_inference_ids: nothing is stored twice.
+    expect(arthur.emulator.inferences).toHaveLength(2);
+    expect(arthur.emulator.duplicates).toBe(2);
   });
 });
 

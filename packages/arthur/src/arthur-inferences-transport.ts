@@ -127,20 +127,18 @@ export function createArthurInferencesTransport(
       const outcomes = readInferenceOutcomes(response, inferences, (text) => session.redact(text));
       const failures: VendorRecordFailure[] = [];
       if (!outcomes) {
-        // Some inferences may have been stored, and which is unknown: report it, do not resend.
+        // Some inferences may have been stored, and which is unknown. Each carries its key
+        // (`partner_inference_id`), so sending them again later stores none of them twice.
         const error = new VendorApiError({
           vendor: ARTHUR_VENDOR,
           method: "POST",
           url,
           status: response.status,
           responseBody: truncateText(session.redact(response.text), MAX_MESSAGE_CHARS),
-          isRetryable: false,
-          message: `Arthur: POST ${url} answered ${response.status} with results that cannot be matched to the ${inferences.length} inferences sent; they are not sent again, to avoid duplicates.`,
+          isRetryable: true,
+          message: `Arthur: POST ${url} answered ${response.status} with results that cannot be matched to the ${inferences.length} inferences sent; they are sent again (their partner_inference_id keeps Arthur from storing one twice).`,
         });
-        for (const plan of plans) {
-          accepted.delete(plan.recordId);
-          failures.push({ recordId: plan.recordId, error, retryable: false, outcome: "unknown" });
-        }
+        for (const plan of plans) failures.push({ recordId: plan.recordId, error, retryable: true });
         return failures;
       }
       for (const plan of plans) {

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { LLM } from "@langchain/core/language_models/llms";
 import { HumanMessage, SystemMessage } from "@langchain/core/messages";
@@ -19,6 +20,7 @@ import {
   type FaultGenerator,
 } from "@langchain-observability/core/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { runSnippet } from "../../../scripts/readme-snippets";
 import { ArthurCallbackHandler, type ArthurCallbackHandlerOptions } from "./arthur-callback-handler";
 import {
   API_KEY,
@@ -28,7 +30,7 @@ import {
   PASSWORD,
   startArthur,
 } from "./arthur-test-helpers";
-import { ARTHUR_ROUTES } from "./testing/index";
+import { ARTHUR_EMULATOR_TASK_ID, ARTHUR_ROUTES } from "./testing/index";
 
 /** mulberry32: a tiny seeded generator, so every run injects item faults in the same sequence. */
 function seededRandom(seed: number): () => number {
@@ -375,6 +377,55 @@ describe("reliability: one fault at a time", () => {
     expect(stored).toHaveLength(after.exported);
     expect(new Set(stored).size).toBe(stored.length);
   });
+});
+
+describe("a script that never calls flush()", () => {
+  it.each([
+    ["the inferences API", "fromCredentials"],
+    ["the engine", "engine"],
+  ] as const)(
+    "with %s: exits by itself and Arthur received every record",
+    async (_name, mode) => {
+      arthur = await startArthur({ engine: { apiKeys: [API_KEY] } });
+      const source = JSON.stringify(join(import.meta.dirname, "index.ts"));
+      const create =
+        mode === "engine"
+          ? "new ArthurCallbackHandler()"
+          : 'await ArthurCallbackHandler.fromCredentials("arthur-llm-model")';
+      const code = `import { ArthurCallbackHandler } from ${source};
+import { FakeListChatModel } from "@langchain/core/utils/testing";
+const arthur = ${create};
+const chat = new FakeListChatModel({ responses: ["ok"], callbacks: [arthur] });
+for (let index = 0; index < 25; index++) await chat.invoke(\`question \${index}\`);
+console.log("calls done");
+`;
+      const result = await runSnippet(
+        { index: 1, line: 1, code },
+        {
+          cwd: join(import.meta.dirname, ".."),
+          env: {
+            ARTHUR_ENDPOINT_URL: arthur.url,
+            ARTHUR_API_KEY: API_KEY,
+            ARTHUR_ENGINE_URL: arthur.url,
+            ARTHUR_TASK_ID: ARTHUR_EMULATOR_TASK_ID,
+          },
+        },
+      );
+      // The bound only guards against a hang: the script must exit by itself, with exit code 0.
+      expect({ exitCode: result.exitCode, killed: result.killed, stdout: result.stdout }).toEqual({
+        exitCode: 0,
+        killed: false,
+        stdout: "calls done\n",
+      });
+      const stored =
+        mode === "engine"
+          ? arthur.emulator.spans.map((item) => item.span.spanId)
+          : arthur.emulator.inferences.map((item) => item.inference.partner_inference_id);
+      expect(stored).toHaveLength(25);
+      expect(new Set(stored).size).toBe(25);
+    },
+    120_000,
+  );
 });
 
 describe("bad input", () => {

@@ -8,7 +8,7 @@ import {
   pickCommonHandlerOptions,
 } from "@langchain-observability/core";
 import type { ArthurModel } from "./arthur-api";
-import { resolveArthurEngineConnection } from "./arthur-client";
+import { holdProcessWhile, resolveArthurEngineConnection } from "./arthur-client";
 import { type ArthurExporter, createArthurEngineExporter, createArthurExporter } from "./arthur-exporter";
 import { type ArthurPasswordPrompt, createTerminalPasswordPrompt } from "./arthur-password-prompt";
 import {
@@ -166,7 +166,7 @@ export class ArthurCallbackHandler extends ObservabilityCallbackHandler {
       ...(arthurPassword === undefined ? {} : { arthurPassword }),
       modelId,
     });
-    await handler.arthurExporter?.connect();
+    if (handler.arthurExporter) await holdProcessWhile(handler.arthurExporter.connect());
     return handler;
   }
 

@@ -53,14 +53,18 @@ export class ArthurClient {
 
   /** Logs in (when a login is configured) and resolves the organization, as the SDK does. */
   async connect(options: ArthurClientCallOptions = {}): Promise<void> {
-    await this.session.connect(options.signal);
+    await holdProcessWhile(this.session.connect(options.signal));
   }
 
   /** `GET /api/v3/models/{modelId}?expand=attributes`: the model with its attributes. */
   async getModel(modelId: string, options: ArthurClientCallOptions = {}): Promise<ArthurModel> {
     checkModelId(modelId);
-    await this.session.connect(options.signal);
-    return getArthurModel(this.session, modelId, options.signal);
+    return holdProcessWhile(
+      (async () => {
+        await this.session.connect(options.signal);
+        return getArthurModel(this.session, modelId, options.signal);
+      })(),
+    );
   }
 
   /**
@@ -79,8 +83,12 @@ export class ArthurClient {
         option: "inferences",
       });
     }
-    await this.session.connect(options.signal);
-    const response = await postArthurInferences(this.session, modelId, inferences, options.signal);
+    const response = await holdProcessWhile(
+      (async () => {
+        await this.session.connect(options.signal);
+        return postArthurInferences(this.session, modelId, inferences, options.signal);
+      })(),
+    );
     const body = response.body;
     if (body === null || typeof body !== "object" || Array.isArray(body)) {
       throw new VendorApiError({
@@ -119,7 +127,9 @@ export async function resolveArthurEngineConnection(
     owner: "resolveArthurEngineConnection",
   });
   const { signal, ...platformOptions } = options ?? {};
-  return fetchArthurEngineConnection(loadArthurPlatformSettings(platformOptions), modelId.trim(), signal);
+  return holdProcessWhile(
+    fetchArthurEngineConnection(loadArthurPlatformSettings(platformOptions), modelId.trim(), signal),
+  );
 }
 
 function checkModelId(modelId: unknown): void {
@@ -128,5 +138,20 @@ function checkModelId(modelId: unknown): void {
       message: "The Arthur model id must be a non-empty string.",
       option: "modelId",
     });
+  }
+}
+
+/**
+ * Awaits work the caller is waiting for (a `fromCredentials` connect, a client call) with the
+ * process held open. Core's HTTP client never keeps the process alive (its sockets and timers are
+ * unref'd, so telemetry cannot delay an exit); a script that awaits one of these calls at top level
+ * would otherwise end mid-request.
+ */
+export async function holdProcessWhile<T>(work: Promise<T>): Promise<T> {
+  const timer = setInterval(() => {}, 2 ** 30);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
   }
 }

@@ -9,6 +9,7 @@ import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { FakeListChatModel } from "@langchain/core/utils/testing";
 import {
   ConfigurationError,
+  isRunSpanRecord,
   type LLMRunRecord,
   ObservabilityError,
   TRUNCATION_MARKER,
@@ -524,7 +525,7 @@ describe("bad input", () => {
         maxRetries: 1,
         flushIntervalMs: 60_000,
         mask: (record) => {
-          records.push(record);
+          if (!isRunSpanRecord(record)) records.push(record);
           return record;
         },
         onError: (error) => errors.push(error),

@@ -121,6 +121,13 @@ describe("README.md ts snippets run as written, against the emulators", { timeou
       ]),
     );
     expect(emulator.spans).toHaveLength(3);
+    const root = emulator.spans.find((item) => item.span.name === "assistant")?.span;
+    expect(
+      emulator.spans
+        .filter((item) => item.span.parentSpanId === root?.spanId)
+        .map((item) => item.span.name)
+        .sort(),
+    ).toEqual(["ChatOpenAI", "get_weather"]);
     expect(
       emulator.spans.every((item) => item.span.attributeValues["session.id"] === "conversation-42"),
     ).toBe(true);

@@ -71,7 +71,9 @@ export async function startBackends(options: { forceEmulators?: boolean } = {}):
 
   // Arthur: an API key and a model id.
   const arthurReal = real(["ARTHUR_API_KEY", "ARTHUR_MODEL_ID"]);
-  const arthurEmulator = arthurReal ? undefined : await startArthurEmulator({ apiKeys: [EMULATOR_KEYS.arthur] });
+  const arthurEmulator = arthurReal
+    ? undefined
+    : await startArthurEmulator({ apiKeys: [EMULATOR_KEYS.arthur] });
   let arthurOptions: Record<string, unknown> = {};
   let arthurModelId = readEnv("ARTHUR_MODEL_ID") ?? "arthur-llm-model";
   if (arthurEmulator) {

@@ -264,7 +264,7 @@ describe("transport failures", () => {
 
   it("a request that hangs past timeoutMs: the chain still succeeds, and the record goes out again", async () => {
     // The hung request never answers (no race): the client gives up after timeoutMs.
-    const handler = createHandler({ timeoutMs: 400, maxRetries: 0 });
+    const handler = createHandler({ timeoutMs: 2000, maxRetries: 0 });
     arthur.emulator.failNext({ route: ARTHUR_ROUTES.inferences, hangMs: Number.POSITIVE_INFINITY });
     const llm = new FakeDetailedLLM({ responses: ["still fine"], callbacks: [handler] });
     expect(await llm.invoke("a")).toBe("still fine");
@@ -273,7 +273,7 @@ describe("transport failures", () => {
     expect(ExportTimeoutError.isInstance(errors[0])).toBe(true);
     expect(messages()).toMatchInlineSnapshot(`
       [
-        "Arthur: POST http://127.0.0.1:<port>/api/v3/models/arthur-llm-model/inferences timed out after 400 ms",
+        "Arthur: POST http://127.0.0.1:<port>/api/v3/models/arthur-llm-model/inferences timed out after 2000 ms",
       ]
     `);
   });
@@ -606,7 +606,7 @@ describe("secrets", () => {
         arthurLogin: LOGIN,
         arthurPassword: PASSWORD,
         modelId: "arthur-llm-model",
-        timeoutMs: 400,
+        timeoutMs: 2000,
         maxRetries: 0,
         flushIntervalMs: 60_000,
         ...(onError ? { onError } : {}),

@@ -4,7 +4,6 @@ import {
   type HttpResponse,
   loadUrl,
   ObservabilityError,
-  parseJson,
   truncateText,
   VendorApiError,
   type VendorRecordFailure,
@@ -123,7 +122,7 @@ export function createArthurEngineTransport(
     }
     if (error.status === 422 || error.status === 400) {
       // 422: the engine rejected every span; 400: it could not read the protobuf. Neither can pass.
-      const answer = parseJson(error.responseBody ?? "") as ArthurTraceIngestionResponse | undefined;
+      const answer = readJson(error.responseBody) as ArthurTraceIngestionResponse | undefined;
       const reasons = readReasons(answer);
       const what =
         error.status === 400
@@ -193,6 +192,15 @@ export function readEngineAnswer(
     );
   }
   return failures;
+}
+
+/** The engine's error answer, when it is JSON (the body a `VendorApiError` keeps is text). */
+function readJson(text: string | undefined): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function readReasons(answer: ArthurTraceIngestionResponse | undefined): string[] {

@@ -2,12 +2,20 @@ import {
   ConfigurationError,
   type ExporterHttpOptions,
   type HttpSettings,
-  isLoopbackUrl,
   loadHttpSettings,
   loadString,
   loadUrl,
-  readEnv,
 } from "@langchain-observability/core";
+
+/** An environment variable, through core's settings loader (the one place env is read). */
+function readEnv(name: string): string | undefined {
+  return loadString({ option: name, value: undefined, envVar: name });
+}
+
+/** Whether a URL's host is this machine (plain http is fine there: tests, local emulators, a local engine). */
+function isLoopbackUrl(url: URL): boolean {
+  return ["localhost", "[::1]", "::1"].includes(url.hostname) || /^127(\.\d{1,3}){3}$/.test(url.hostname);
+}
 
 /** Arthur's hosted platform, the Python handler's default for the legacy inferences API. */
 export const ARTHUR_DEFAULT_BASE_URL = "https://app.arthur.ai";

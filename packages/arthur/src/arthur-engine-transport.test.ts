@@ -1,6 +1,7 @@
 import type { ExportResult, RunSpanRecord } from "@langchain-observability/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { resolveArthurEngineConnection } from "./arthur-client";
+import { readConnectionInfo } from "./arthur-engine-transport";
 import { type ArthurEngineExporter, createArthurEngineExporter } from "./arthur-exporter";
 import { type ArthurTestServer, clearArthurEnv, startArthur } from "./arthur-test-helpers";
 import {
@@ -224,5 +225,63 @@ describe("resolveArthurEngineConnection", () => {
     });
     await expect(refused).rejects.toThrow(/check `platformToken` \(or env ARTHUR_PLATFORM_TOKEN\)/);
     await expect(refused).rejects.not.toThrow(/expired-platform-token/);
+  });
+});
+
+describe("readConnectionInfo: lenient about the answer's shape (field names may differ across platform versions)", () => {
+  const context = {
+    url: "https://platform.example.com/api/v1/models/m/task/connection_info",
+    status: 200,
+    allowInsecure: false,
+  };
+
+  it.each([
+    [
+      "the documented shape",
+      {
+        api_host: "https://engine.example.com",
+        task_id: "t-1",
+        validation_key: { id: "k", name: "n", key: "secret-1" },
+      },
+    ],
+    [
+      "camelCase fields",
+      { apiHost: "https://engine.example.com", taskId: "t-1", validationKey: { key: "secret-1" } },
+    ],
+    [
+      "a host without scheme, the task nested",
+      { api_host: "engine.example.com", task: { id: "t-1" }, api_key: "secret-1" },
+    ],
+    [
+      "the whole traces endpoint as host",
+      {
+        api_host: "https://engine.example.com/api/v1/traces",
+        task_id: "t-1",
+        validation_key: { key: "secret-1" },
+      },
+    ],
+  ])("reads %s", (_name, info) => {
+    expect(readConnectionInfo(info, context)).toEqual({
+      engineUrl: "https://engine.example.com",
+      taskId: "t-1",
+      apiKey: "secret-1",
+    });
+  });
+
+  it("names the fields it got, never their values, when the task id or the key is missing", () => {
+    expect(() =>
+      readConnectionInfo(
+        { api_host: "https://engine.example.com", validation_key: { key: "secret-1" } },
+        context,
+      ),
+    ).toThrow(
+      "Arthur: GET https://platform.example.com/api/v1/models/m/task/connection_info answered without the task id (`task_id`) (fields: api_host, validation_key); pass `engineUrl`, `taskId` and `apiKey` yourself.",
+    );
+    expect(() =>
+      readConnectionInfo(
+        { api_host: "http://engine.example.com", task_id: "t", validation_key: { key: "k-1234" } },
+        context,
+      ),
+    ).toThrow(/The engine URL the Arthur platform gave \(`api_host`\) is not usable: .*must use https/);
   });
 });

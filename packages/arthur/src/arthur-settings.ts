@@ -56,8 +56,9 @@ export interface ArthurConnectionOptions extends ExporterHttpOptions {
    */
   allowInsecure?: boolean;
   /**
-   * Arthur API key (access key), sent as the raw `Authorization` header value. Env `ARTHUR_API_KEY`.
-   * Takes precedence over env `ARTHUR_LOGIN`; an explicit `arthurLogin` takes precedence over env `ARTHUR_API_KEY`.
+   * Arthur API key. Env `ARTHUR_API_KEY`. Legacy API: the access key, sent as the raw `Authorization`
+   * header value (it takes precedence over env `ARTHUR_LOGIN`; an explicit `arthurLogin` takes
+   * precedence over env `ARTHUR_API_KEY`). Engine: the engine key, sent as `Authorization: Bearer <key>`.
    * @default undefined
    */
   apiKey?: string;

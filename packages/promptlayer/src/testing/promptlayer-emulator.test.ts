@@ -1,5 +1,8 @@
+import type { LLMRunRecord } from "@langchain-observability/core";
 import { type MockServer, startMockServer } from "@langchain-observability/core/testing";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { mapSpanToPromptLayer } from "../map-span-to-promptlayer";
+import type { PromptLayerSpan } from "../promptlayer-api";
 import { createPromptLayerEmulator, type PromptLayerEmulator } from "./index";
 
 const API_KEY = "pl_test_key";
@@ -320,5 +323,255 @@ describe("createPromptLayerEmulator", () => {
     expect(emulator.trackRequests).toHaveLength(0);
     expect(await post("/track-request", trackBody())).toMatchObject({ status: 200, body: { request_id: 1 } });
     expect(await post("/prompt-templates/kept", {}, { "x-api-key": API_KEY })).toMatchObject({ status: 200 });
+  });
+});
+
+const SPAN_ROOT = "0190f5c2-7a1b-7c3d-8e4f-a1b2c3d4e5f6";
+
+/** Spans as the package's mapper builds them: a chain and its chat model call with a log_request. */
+function mappedSpans(runSuffix = "a1"): PromptLayerSpan[] {
+  const modelRunId = `0190f5c2-7a1b-7c3d-8e4f-0000000000${runSuffix}`;
+  const llmRecord: LLMRunRecord = {
+    schemaVersion: 1,
+    recordId: modelRunId,
+    runId: modelRunId,
+    parentRunId: SPAN_ROOT,
+    traceId: SPAN_ROOT,
+    kind: "chat",
+    name: "ChatOpenAI",
+    serializedId: ["langchain", "chat_models", "openai", "ChatOpenAI"],
+    model: { provider: "openai", name: "gpt-4o-mini", params: { temperature: 0 } },
+    input: { prompt: "Hi", messages: [{ role: "user", content: "Hi" }] },
+    output: { text: "Hello!", message: { role: "assistant", content: "Hello!" } },
+    usage: { source: "provider", inputTokens: 3, outputTokens: 2 },
+    timing: { startTime: 1_717_000_000_123, endTime: 1_717_000_001_456, latencyMs: 1333 },
+    status: "success",
+    cached: false,
+    tags: [],
+    metadata: {},
+  };
+  const base = {
+    schemaVersion: 1 as const,
+    recordType: "span" as const,
+    traceId: SPAN_ROOT,
+    events: [],
+    timing: { startTime: 1_717_000_000_100, endTime: 1_717_000_001_500, latencyMs: 1400 },
+    status: "success" as const,
+    tags: [],
+    metadata: {},
+  };
+  return [
+    ...mapSpanToPromptLayer({ ...base, recordId: SPAN_ROOT, runId: SPAN_ROOT, kind: "chain", name: "chain" }),
+    ...mapSpanToPromptLayer({
+      ...base,
+      recordId: modelRunId,
+      runId: modelRunId,
+      parentRunId: SPAN_ROOT,
+      kind: "chat",
+      name: "ChatOpenAI",
+      llmRecordIds: [modelRunId],
+      llmRecords: [llmRecord],
+    }),
+  ];
+}
+
+describe("createPromptLayerEmulator /spans-bulk", () => {
+  const auth = { "x-api-key": API_KEY };
+
+  test("201 with spans and request_logs carrying id and span_id; stores one span per id", async () => {
+    const spans = mappedSpans();
+    const answer = await post("/spans-bulk", { spans, close_after: false }, auth);
+    expect(answer.status).toBe(201);
+    expect(answer.body).toEqual({
+      success: true,
+      spans: [
+        { id: 1, name: "chain", span_id: spans[0]?.context.span_id },
+        { id: 2, name: "ChatOpenAI", span_id: spans[1]?.context.span_id },
+      ],
+      request_logs: [{ id: 1, span_id: spans[1]?.context.span_id }],
+    });
+    expect(emulator.spans.map((stored) => [stored.spanId, stored.writes])).toEqual([
+      [spans[0]?.context.span_id, 1],
+      [spans[1]?.context.span_id, 1],
+    ]);
+    expect(emulator.requestLogs).toMatchObject([{ id: 1, spanId: spans[1]?.context.span_id, writes: 1 }]);
+  });
+
+  test("the key goes in the X-API-KEY header; in the body it is refused (401)", async () => {
+    expect(await post("/spans-bulk", { spans: mappedSpans() })).toMatchObject({ status: 401 });
+    expect(await post("/spans-bulk", { spans: mappedSpans(), api_key: API_KEY })).toMatchObject({
+      status: 401,
+    });
+    expect(await post("/spans-bulk", { spans: mappedSpans() }, { "x-api-key": "wrong" })).toMatchObject({
+      status: 401,
+    });
+    expect(emulator.spans).toHaveLength(0);
+  });
+
+  test("a resend upserts: the same span ids, the same request log id, no new rows", async () => {
+    const spans = mappedSpans();
+    await post("/spans-bulk", { spans }, auth);
+    const again = await post("/spans-bulk", { spans }, auth);
+    expect(again).toMatchObject({ status: 201, body: { request_logs: [{ id: 1 }] } });
+    expect(emulator.spans.map((stored) => stored.writes)).toEqual([2, 2]);
+    expect(emulator.requestLogs.map((log) => [log.id, log.writes])).toEqual([[1, 2]]);
+  });
+
+  test("duplicate span ids within one batch: the first wins", async () => {
+    const [chain] = mappedSpans();
+    const renamed = { ...chain, name: "second" };
+    await post("/spans-bulk", { spans: [chain, renamed] }, auth);
+    expect(emulator.spans.map((stored) => stored.span.name)).toEqual(["chain"]);
+  });
+
+  test.each([
+    [
+      "a 15-hex span id",
+      (span: PromptLayerSpan) => ({ ...span, context: { ...span.context, span_id: "abc" } }),
+      ["body", "spans", 1, "context", "span_id"],
+    ],
+    [
+      "a 16-hex trace id",
+      (span: PromptLayerSpan) => ({ ...span, context: { ...span.context, trace_id: "0123456789abcdef" } }),
+      ["body", "spans", 1, "context", "trace_id"],
+    ],
+    [
+      "an unknown kind",
+      (span: PromptLayerSpan) => ({ ...span, kind: "CLIENT" }),
+      ["body", "spans", 1, "kind"],
+    ],
+    [
+      "a time in milliseconds as a float",
+      (span: PromptLayerSpan) => ({ ...span, start_time: 1_717_000_000.5 }),
+      ["body", "spans", 1, "start_time"],
+    ],
+    [
+      "no resource",
+      (span: PromptLayerSpan) => ({ ...span, resource: undefined }),
+      ["body", "spans", 1, "resource"],
+    ],
+    [
+      "a log_request without a model",
+      (span: PromptLayerSpan) => ({ ...span, log_request: { ...span.log_request, model: undefined } }),
+      ["body", "spans", 1, "log_request", "model"],
+    ],
+    [
+      "epoch seconds as request_start_time",
+      (span: PromptLayerSpan) => ({
+        ...span,
+        log_request: { ...span.log_request, request_start_time: 1_717_000_000 },
+      }),
+      ["body", "spans", 1, "log_request", "request_start_time"],
+    ],
+    [
+      "non-string metadata",
+      (span: PromptLayerSpan) => ({ ...span, log_request: { ...span.log_request, metadata: { n: 1 } } }),
+      ["body", "spans", 1, "log_request", "metadata"],
+    ],
+    [
+      "a string as message content",
+      (span: PromptLayerSpan) => ({
+        ...span,
+        log_request: {
+          ...span.log_request,
+          input: { type: "chat", messages: [{ role: "user", content: "Hi" }] },
+        },
+      }),
+      ["body", "spans", 1, "log_request", "input", "messages", 0, "content"],
+    ],
+    [
+      "a tool message without tool_call_id",
+      (span: PromptLayerSpan) => ({
+        ...span,
+        log_request: {
+          ...span.log_request,
+          input: { type: "chat", messages: [{ role: "tool", content: [] }] },
+        },
+      }),
+      ["body", "spans", 1, "log_request", "input", "messages", 0, "tool_call_id"],
+    ],
+    [
+      "an unknown error_type",
+      (span: PromptLayerSpan) => ({ ...span, log_request: { ...span.log_request, error_type: "Error" } }),
+      ["body", "spans", 1, "log_request", "error_type"],
+    ],
+  ])("422 for %s, and the whole batch is rolled back", async (_name, corrupt, loc) => {
+    const [chain, model] = mappedSpans();
+    const answer = await post("/spans-bulk", { spans: [chain, corrupt(model as PromptLayerSpan)] }, auth);
+    expect(answer.status).toBe(422);
+    expect((answer.body as { detail: Array<{ loc: unknown }> }).detail[0]?.loc).toEqual(loc);
+    expect(emulator.spans).toHaveLength(0);
+    expect(emulator.requestLogs).toHaveLength(0);
+  });
+
+  test("start and end times as decimal strings (as PromptLayer's JS SDK sent them) are accepted", async () => {
+    const [chain] = mappedSpans();
+    const answer = await post(
+      "/spans-bulk",
+      { spans: [{ ...chain, start_time: "1717000000100000000", end_time: "1717000001500000000" }] },
+      auth,
+    );
+    expect(answer.status).toBe(201);
+  });
+
+  test("rejectSpan: a refused span fails its whole batch with 400 and the vendor's message", async () => {
+    const refusing = createPromptLayerEmulator({
+      apiKeys: [API_KEY],
+      rejectSpan: (span) => (span.name === "ChatOpenAI" ? "this span is refused" : undefined),
+    });
+    const refusingServer = await startMockServer(refusing.handlers);
+    try {
+      const response = await fetch(`${refusingServer.url}/spans-bulk`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...auth },
+        body: JSON.stringify({ spans: mappedSpans() }),
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({
+        loc: ["body", "spans", 1],
+        msg: "this span is refused",
+        type: "value_error",
+      });
+      expect(refusing.spans).toHaveLength(0);
+    } finally {
+      await refusingServer.close();
+    }
+  });
+
+  test("a closed trace: its spans are answered in rejected_span_ids (still 201) and not stored", async () => {
+    const spans = mappedSpans();
+    await post("/spans-bulk", { spans: spans.slice(0, 1), close_after: true }, auth);
+    const answer = await post("/spans-bulk", { spans: spans.slice(1) }, auth);
+    expect(answer).toMatchObject({
+      status: 201,
+      body: {
+        spans: [],
+        request_logs: [],
+        rejected_span_ids: [spans[1]?.context.span_id],
+        rejected_trace_ids: [spans[1]?.context.trace_id],
+        rejection_reason: "trace_closed",
+      },
+    });
+    expect(emulator.spans).toHaveLength(1);
+  });
+
+  test("request log ids are shared with /track-request, so the tracking endpoints accept both", async () => {
+    await post("/track-request", trackBody());
+    await post("/spans-bulk", { spans: mappedSpans() }, auth);
+    expect(emulator.requestLogs[0]?.id).toBe(2);
+    expect(await post("/library-track-score", { request_id: 2, score: 90, api_key: API_KEY })).toMatchObject({
+      status: 200,
+    });
+  });
+
+  test("reset() forgets spans, request logs and closed traces", async () => {
+    await post("/spans-bulk", { spans: mappedSpans(), close_after: true }, auth);
+    emulator.reset();
+    expect(emulator.spans).toHaveLength(0);
+    expect(emulator.requestLogs).toHaveLength(0);
+    expect(await post("/spans-bulk", { spans: mappedSpans() }, auth)).toMatchObject({
+      status: 201,
+      body: { request_logs: [{ id: 1 }] },
+    });
   });
 });

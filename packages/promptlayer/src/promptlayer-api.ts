@@ -1,6 +1,12 @@
 // Wire types of the PromptLayer REST API this package talks to (snake_case, as PromptLayer spells it).
 // Answers are typed loosely: PromptLayer documents few of them, so every field is optional.
 
+/** Reads a PromptLayer id leniently: an integer, or a string holding one; anything else is no id. */
+export function readRequestId(value: unknown): number | undefined {
+  const id = typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  return typeof id === "number" && Number.isSafeInteger(id) && id >= 0 ? id : undefined;
+}
+
 /** A PromptLayer request or group id: an integer on the wire; a string holding one is accepted as input. */
 export type PromptLayerRequestId = number | string;
 

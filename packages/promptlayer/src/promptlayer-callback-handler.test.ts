@@ -46,6 +46,7 @@ afterEach(async () => {
 
 function createHandler(options: PromptLayerCallbackHandlerOptions = {}): PromptLayerCallbackHandler {
   return new PromptLayerCallbackHandler({
+    transport: "track-request",
     apiKey: API_KEY,
     baseUrl: server.url,
     flushIntervalMs: 10,
@@ -545,7 +546,15 @@ describe("PromptLayerCallbackHandler end to end", () => {
   test("fan-out: exportPromptLayer next to another exporter on the core handler", async () => {
     const memory = createMemoryExporter();
     const handler = new ObservabilityCallbackHandler({
-      exporters: [exportPromptLayer({ apiKey: API_KEY, baseUrl: server.url, plTags: ["fan-out"] }), memory],
+      exporters: [
+        exportPromptLayer({
+          transport: "track-request",
+          apiKey: API_KEY,
+          baseUrl: server.url,
+          plTags: ["fan-out"],
+        }),
+        memory,
+      ],
       flushIntervalMs: 10,
     });
     await new FakeDetailedChatModel({ responses: [{ content: "hi" }], callbacks: [handler] }).invoke("hello");
@@ -596,7 +605,7 @@ describe("PromptLayerCallbackHandler failure paths", () => {
     expect(error.status).toBe(401);
     expect(error.isRetryable).toBe(false);
     expect(error.message).toBe(
-      `PromptLayer: POST ${server.url}/track-request answered 401: {"success":false,"message":"Invalid API key"}`,
+      `PromptLayer: POST ${server.url}/track-request answered 401: {"success":false,"message":"Invalid API key"} — PromptLayer refused the API key: check \`apiKey\` (env PROMPTLAYER_API_KEY).`,
     );
     expect(handler.stats()).toMatchObject({ captured: 1, exported: 0, failed: 1, retried: 0, pending: 0 });
   });
@@ -613,7 +622,7 @@ describe("PromptLayerCallbackHandler failure paths", () => {
     expect((await chat.invoke("hello")).content).toBe("fine");
     expect(await handler.flush()).toMatchObject({ ok: true, exported: 1, failed: 0 });
     expect(errors.map((error) => (error as Error).message)).toEqual([
-      "PromptLayer: plIdCallback failed for request 1: Error: scoring service down",
+      "PromptLayer: plIdCallback failed: Error: scoring service down",
     ]);
   });
 
@@ -797,7 +806,7 @@ describe("PromptLayerCallbackHandler configuration", () => {
   test("the key and base URL come from PROMPTLAYER_API_KEY and PROMPTLAYER_BASE_URL", async () => {
     vi.stubEnv("PROMPTLAYER_API_KEY", API_KEY);
     vi.stubEnv("PROMPTLAYER_BASE_URL", server.url);
-    const handler = new PromptLayerCallbackHandler({ flushIntervalMs: 10 });
+    const handler = new PromptLayerCallbackHandler({ transport: "track-request", flushIntervalMs: 10 });
     await new FakeDetailedLLM({ responses: ["ok"], callbacks: [handler] }).invoke("hi");
     expect(await handler.flush()).toMatchObject({ ok: true, exported: 1 });
     expect(emulator.trackRequests[0]!.body.api_key).toBe(API_KEY);
@@ -820,6 +829,7 @@ describe("PromptLayerCallbackHandler configuration", () => {
     expect(
       () =>
         new PromptLayerCallbackHandler({
+          transport: "track-request",
           apiKey: API_KEY,
           ...(options as PromptLayerCallbackHandlerOptions),
         }),

@@ -10,14 +10,14 @@ import {
   convertPromptLayerTemplate,
   type PromptLayerLangChainTemplate,
 } from "./convert-promptlayer-template";
-import type {
-  PromptLayerGetTemplateBody,
-  PromptLayerGetTemplateResponse,
-  PromptLayerPromptTemplate,
-  PromptLayerRequestId,
+import {
+  type PromptLayerGetTemplateBody,
+  type PromptLayerGetTemplateResponse,
+  type PromptLayerPromptTemplate,
+  type PromptLayerRequestId,
+  readRequestId,
 } from "./promptlayer-api";
 import { isRecord, rejectedAnswerError } from "./promptlayer-error";
-import { readRequestId } from "./promptlayer-exporter";
 import {
   loadPromptLayerSettings,
   PROMPTLAYER_VENDOR,

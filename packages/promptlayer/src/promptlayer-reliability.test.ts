@@ -115,6 +115,7 @@ describe("PromptLayer reliability under injected faults", () => {
       });
       const errors: unknown[] = [];
       const handler = new PromptLayerCallbackHandler({
+        transport: "track-request",
         apiKey: API_KEY,
         baseUrl: server.url,
         // Not 200 ms: the chains, the handler and the emulator share one event loop, and while 20
@@ -236,6 +237,7 @@ describe("PromptLayer reliability with bad input", () => {
   function createHandler(options: PromptLayerCallbackHandlerOptions = {}): PromptLayerCallbackHandler {
     backgroundErrors = [];
     return new PromptLayerCallbackHandler({
+      transport: "track-request",
       apiKey: API_KEY,
       baseUrl: server.url,
       flushIntervalMs: 10,
@@ -286,6 +288,7 @@ describe("PromptLayer reliability with bad input", () => {
     let caught: unknown;
     try {
       new PromptLayerCallbackHandler({
+        transport: "track-request",
         apiKey: API_KEY,
         [option]: value,
       } as PromptLayerCallbackHandlerOptions);

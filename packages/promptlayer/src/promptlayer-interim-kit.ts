@@ -54,7 +54,7 @@ export interface VendorExporterOptions<TRecord extends LLMRunRecord | RunSpanRec
   send(
     items: Array<VendorSendItem<TRecord, TWire>>,
     context: VendorSendContext,
-  ): Promise<VendorRecordFailure[] | undefined | void>;
+  ): Promise<VendorRecordFailure[] | undefined>;
   userCallbackTimeoutMs?: number;
   secrets?: ReadonlyArray<string | undefined>;
 }

@@ -811,7 +811,10 @@ function validateSpansBulk(body: Record<string, unknown>): ValidationProblem[] {
 type Report = (loc: Array<string | number>, msg: string) => void;
 
 function validateSpan(span: unknown, problem: Report): void {
-  if (!isObject(span)) return problem([], "a span must be an object");
+  if (!isObject(span)) {
+    problem([], "a span must be an object");
+    return;
+  }
   if (typeof span.name !== "string") problem(["name"], "field required (string)");
   const context = span.context;
   if (!isObject(context)) {
@@ -864,7 +867,10 @@ function validateSpan(span: unknown, problem: Report): void {
 }
 
 function validateLogRequest(log: unknown, problem: Report): void {
-  if (!isObject(log)) return problem([], "must be an object");
+  if (!isObject(log)) {
+    problem([], "must be an object");
+    return;
+  }
   for (const field of ["provider", "model"]) {
     if (typeof log[field] !== "string" || log[field] === "") problem([field], "field required (string)");
   }
@@ -924,16 +930,28 @@ function validateLogRequest(log: unknown, problem: Report): void {
 }
 
 function validateTemplate(template: unknown, problem: Report): void {
-  if (!isObject(template)) return problem([], "field required (a chat or completion template)");
+  if (!isObject(template)) {
+    problem([], "field required (a chat or completion template)");
+    return;
+  }
   if (template.type === "completion") {
-    if (!Array.isArray(template.content)) return problem(["content"], "must be an array of content blocks");
+    if (!Array.isArray(template.content)) {
+      problem(["content"], "must be an array of content blocks");
+      return;
+    }
     for (const [index, block] of template.content.entries()) {
       validateBlock(block, (loc, msg) => problem(["content", index, ...loc], msg));
     }
     return;
   }
-  if (template.type !== "chat") return problem(["type"], 'must be "chat" or "completion"');
-  if (!Array.isArray(template.messages)) return problem(["messages"], "must be an array of messages");
+  if (template.type !== "chat") {
+    problem(["type"], 'must be "chat" or "completion"');
+    return;
+  }
+  if (!Array.isArray(template.messages)) {
+    problem(["messages"], "must be an array of messages");
+    return;
+  }
   for (const [index, message] of template.messages.entries()) {
     const report: Report = (loc, msg) => problem(["messages", index, ...loc], msg);
     if (!isObject(message)) {
@@ -981,7 +999,10 @@ function validateTemplate(template: unknown, problem: Report): void {
 }
 
 function validateBlock(block: unknown, problem: Report): void {
-  if (!isObject(block)) return problem([], "a content block must be an object");
+  if (!isObject(block)) {
+    problem([], "a content block must be an object");
+    return;
+  }
   switch (block.type) {
     case "text":
       if (typeof block.text !== "string") problem(["text"], "field required (string)");

@@ -151,6 +151,7 @@ export function mapRecordMetadata(record: LLMRunRecord): Record<string, string> 
   if (record.traceId !== record.runId) metadata._langchain_trace_id = record.traceId;
   if (record.tags.length > 0) metadata._langchain_tags = JSON.stringify(record.tags);
   if (record.model.name !== undefined) metadata.model = record.model.name;
+  if (record.model.responseName !== undefined) metadata.response_model = record.model.responseName;
   if (record.model.provider !== undefined) metadata.provider = record.model.provider;
   const usage = record.usage;
   const counts: Array<[string, number | undefined]> = [
@@ -199,17 +200,14 @@ export function stringifyMetadataValue(value: unknown): string | undefined {
   }
 }
 
-/** LangChain's own bookkeeping tags (`seq:step:2`): kept in `_langchain_tags`, not as PromptLayer tags. */
-const INTERNAL_TAG = /^seq:step:\d+$/;
-
-/** `plTags` first, then the run's tags, without duplicates or LangChain's internal tags. */
+/** `plTags` first, then the run's tags (core already left LangChain's internal tags out), without duplicates. */
 export function mergeTags(plTags: string[], recordTags: string[]): string[] {
   const tags: string[] = [];
   for (const tag of plTags) {
     if (typeof tag === "string" && !tags.includes(tag)) tags.push(tag);
   }
   for (const tag of recordTags) {
-    if (typeof tag === "string" && !INTERNAL_TAG.test(tag) && !tags.includes(tag)) tags.push(tag);
+    if (typeof tag === "string" && !tags.includes(tag)) tags.push(tag);
   }
   return tags;
 }

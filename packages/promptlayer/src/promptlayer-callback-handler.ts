@@ -5,7 +5,11 @@ import {
   type ObservabilityCallbackHandlerOptions,
 } from "@langchain-observability/core";
 import { createPromptLayerExporter } from "./promptlayer-exporter";
-import type { PromptLayerIdCallback, PromptLayerTransport } from "./promptlayer-settings";
+import {
+  checkPromptLayerOptions,
+  type PromptLayerIdCallback,
+  type PromptLayerTransport,
+} from "./promptlayer-settings";
 
 /** Options of `PromptLayerCallbackHandler`: the Python handler's `plTags`/`plIdCallback`, credentials, transport, and the common options. */
 export interface PromptLayerCallbackHandlerOptions extends CommonHandlerOptions {
@@ -47,6 +51,8 @@ export class PromptLayerCallbackHandler extends ObservabilityCallbackHandler {
 }
 
 function toCoreOptions(options: PromptLayerCallbackHandlerOptions): ObservabilityCallbackHandlerOptions {
+  // A misspelt option (`baseURL`) would silently send to the default host: refuse it before anything.
+  checkPromptLayerOptions(options, "PromptLayerCallbackHandler");
   // Vendor-only options (credentials, URL, transport, PromptLayer's own tags and callback) go to the exporter only.
   const { plTags, plIdCallback, apiKey, baseUrl, transport, maxRequestBytes, requestConcurrency, ...common } =
     options;

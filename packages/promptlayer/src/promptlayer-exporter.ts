@@ -1,11 +1,13 @@
 import {
   createHttpClient,
+  createVendorExporter,
   type LLMRunRecord,
   loadHttpSettings,
   type RunSpanRecord,
+  type VendorExporter,
 } from "@langchain-observability/core";
-import { createVendorExporter, type VendorExporter } from "./promptlayer-interim-kit";
 import {
+  checkPromptLayerOptions,
   loadPromptLayerExporterSettings,
   PROMPTLAYER_VENDOR,
   type PromptLayerExporterOptions,
@@ -42,8 +44,8 @@ export function createPromptLayerExporter(
 export function createPromptLayerExporter(
   options: PromptLayerExporterOptions = {},
 ): PromptLayerExporter<RunSpanRecord> | PromptLayerExporter<LLMRunRecord> {
+  checkPromptLayerOptions(options, "createPromptLayerExporter");
   const settings = loadPromptLayerExporterSettings(options ?? {});
-  let countRetry: () => void = () => {};
   const http = createHttpClient({
     vendor: PROMPTLAYER_VENDOR,
     baseUrl: settings.baseUrl,
@@ -52,7 +54,6 @@ export function createPromptLayerExporter(
     userAgent: `@langchain-observability/promptlayer/${VERSION}`,
     // The key travels in every request: the client keeps it out of the errors it raises.
     secrets: [settings.apiKey],
-    onRetry: () => countRetry(),
     // /spans-bulk upserts by span id, so a timed-out request is safe to resend; /track-request is not.
     retryOnTimeout: settings.transport === "spans-bulk",
   });
@@ -69,10 +70,7 @@ export function createPromptLayerExporter(
       ...common,
       consumes: "spans",
       map: transport.map,
-      send: (items, context) => {
-        countRetry = context.onRetry;
-        return transport.send(items, context);
-      },
+      send: transport.send,
     });
     return Object.assign(exporter, { transport: "spans-bulk" as const });
   }
@@ -81,10 +79,7 @@ export function createPromptLayerExporter(
     ...common,
     consumes: "llm-runs",
     map: transport.map,
-    send: (items, context) => {
-      countRetry = context.onRetry;
-      return transport.send(items, context);
-    },
+    send: transport.send,
   });
   return Object.assign(exporter, { transport: "track-request" as const });
 }

@@ -1,5 +1,7 @@
 import {
+  COMMON_HANDLER_OPTION_KEYS,
   ConfigurationError,
+  checkOptions,
   type ExporterHttpOptions,
   loadNumber,
   loadUrl,
@@ -69,6 +71,47 @@ export const PROMPTLAYER_EXPORTER_OPTION_KEYS = [
   "requestConcurrency",
   "maxRequestBytes",
   "name",
+  "timeoutMs",
+  "maxRetries",
+  "fetch",
+] as const;
+
+/** Python's spellings of PromptLayer's options: not accepted, but named in "did you mean". */
+const PYTHON_SPELLINGS: Readonly<Record<string, string>> = {
+  pl_tags: "plTags",
+  pl_id_callback: "plIdCallback",
+  request_concurrency: "requestConcurrency",
+};
+
+/** The PromptLayer-only keys of the handler's options (the rest are core's common options). */
+export const PROMPTLAYER_HANDLER_OPTION_KEYS = [
+  "apiKey",
+  "baseUrl",
+  "transport",
+  "plTags",
+  "plIdCallback",
+  "requestConcurrency",
+  "maxRequestBytes",
+] as const;
+
+/** Throws a `ConfigurationError` for an option `owner` does not take ("did you mean `baseUrl`?"); sends nothing. */
+export function checkPromptLayerOptions(
+  options: unknown,
+  owner: "PromptLayerCallbackHandler" | "createPromptLayerExporter" | "PromptLayerClient",
+): void {
+  const known: readonly string[] =
+    owner === "PromptLayerCallbackHandler"
+      ? [...Object.keys(COMMON_HANDLER_OPTION_KEYS), ...PROMPTLAYER_HANDLER_OPTION_KEYS]
+      : owner === "createPromptLayerExporter"
+        ? PROMPTLAYER_EXPORTER_OPTION_KEYS
+        : PROMPTLAYER_CLIENT_OPTION_KEYS;
+  checkOptions(options, { known, aliases: PYTHON_SPELLINGS, owner });
+}
+
+/** The option keys of `PromptLayerClientOptions`. */
+export const PROMPTLAYER_CLIENT_OPTION_KEYS = [
+  "apiKey",
+  "baseUrl",
   "timeoutMs",
   "maxRetries",
   "fetch",

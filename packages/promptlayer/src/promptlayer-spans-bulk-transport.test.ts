@@ -3,24 +3,25 @@ import {
   type LLMRunRecord,
   type RunSpanRecord,
   VendorApiError,
+  type VendorRecordFailure,
+  type VendorSendContext,
+  type VendorSendItem,
 } from "@langchain-observability/core";
-import { type MockServer, startMockServer } from "@langchain-observability/core/testing";
 import { afterEach, describe, expect, test } from "vitest";
 import { toPromptLayerSpanId } from "./map-span-to-promptlayer";
 import type { PromptLayerSpan } from "./promptlayer-api";
-import type { VendorRecordFailure, VendorSendContext, VendorSendItem } from "./promptlayer-interim-kit";
 import { loadPromptLayerExporterSettings, type PromptLayerExporterOptions } from "./promptlayer-settings";
 import { createSpansBulkTransport } from "./promptlayer-spans-bulk-transport";
 import {
-  createPromptLayerEmulator,
   type PromptLayerEmulator,
   type PromptLayerEmulatorOptions,
+  startPromptLayerEmulator,
 } from "./testing/index";
 
 const API_KEY = "pl_test_key";
 const ROOT = "0190f5c2-7a1b-7c3d-8e4f-a1b2c3d4e5f6";
 
-let server: MockServer | undefined;
+let server: PromptLayerEmulator | undefined;
 
 afterEach(async () => {
   await server?.close();
@@ -31,8 +32,8 @@ async function setup(
   emulatorOptions: PromptLayerEmulatorOptions = {},
   options: PromptLayerExporterOptions = {},
 ) {
-  const emulator = createPromptLayerEmulator({ apiKeys: [API_KEY], ...emulatorOptions });
-  server = await startMockServer(emulator.handlers);
+  const emulator = await startPromptLayerEmulator({ apiKeys: [API_KEY], ...emulatorOptions });
+  server = emulator;
   const settings = loadPromptLayerExporterSettings({ apiKey: API_KEY, baseUrl: server.url, ...options });
   const http = createHttpClient({
     vendor: "PromptLayer",
@@ -123,7 +124,7 @@ function shuffle<T>(items: T[], seed: number): T[] {
 }
 
 const spansBulkRequests = (emulator: PromptLayerEmulator) =>
-  emulator.received.filter((request) => request.path === "/spans-bulk");
+  emulator.requests.filter((request) => request.path === "/spans-bulk");
 
 describe("createSpansBulkTransport", () => {
   test("one request for the batch; each model call's request log id goes to its own plIdCallback, matched by span_id", async () => {
@@ -199,11 +200,10 @@ describe("createSpansBulkTransport", () => {
     const { emulator, send } = await setup({
       rejectSpan: () => undefined,
     });
-    emulator.injectFault({
-      kind: "status",
+    emulator.failNext({
+      route: emulator.routes.spansBulk,
       status: 422,
       body: { detail: [{ loc: ["body", "spans", 0], msg: "bad span", type: "value_error" }] },
-      path: "/spans-bulk",
       times: 3,
     });
     // The whole batch, then its first half, then the first record alone are refused.
@@ -219,7 +219,7 @@ describe("createSpansBulkTransport", () => {
     const records = Array.from({ length: 8 }, (_, index) =>
       modelSpan(index + 1, "x".repeat(index === 5 ? 30_000 : 2_000)),
     );
-    const { emulator, send } = await setup({ maxBodyBytes: 25_000 });
+    const { emulator, send } = await setup({ maxRequestBytes: 25_000 });
     const failures = await send(records);
     expect(failures.map((failure) => [failure.recordId, failure.retryable])).toEqual([[runId(6), false]]);
     expect(failures[0]?.error.message).toContain("is too large for PromptLayer even alone (413)");
@@ -254,7 +254,7 @@ describe("createSpansBulkTransport", () => {
 
   test("5xx after the client's retries: every record fails retryable (a later batch upserts them)", async () => {
     const { emulator, send } = await setup({}, { maxRetries: 1 });
-    emulator.injectFault({ kind: "status", status: 500, path: "/spans-bulk", times: 2 });
+    emulator.failNext({ route: emulator.routes.spansBulk, status: 500, times: 2 });
     const failures = await send([modelSpan(1), modelSpan(2)]);
     expect(failures.map((failure) => [failure.recordId, failure.retryable])).toEqual([
       [runId(1), true],
@@ -267,7 +267,7 @@ describe("createSpansBulkTransport", () => {
 
   test("a 2xx answer that is not JSON: retryable (the spans may be stored; a resend only upserts them)", async () => {
     const { emulator, send } = await setup({}, { maxRetries: 0 });
-    emulator.injectFault({ kind: "malformed", status: 201, path: "/spans-bulk" });
+    emulator.failNext({ route: emulator.routes.spansBulk, malformed: true });
     const failures = await send([modelSpan(1)]);
     expect(failures.map((failure) => failure.retryable)).toEqual([true]);
     expect(failures[0]?.error.message).toContain("answered 201 with a body that is not a JSON object");

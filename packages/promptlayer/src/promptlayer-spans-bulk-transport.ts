@@ -3,7 +3,11 @@ import {
   type HttpResponse,
   ObservabilityError,
   type RunSpanRecord,
+  toRecordFailure,
   VendorApiError,
+  type VendorRecordFailure,
+  type VendorSendContext,
+  type VendorSendItem,
 } from "@langchain-observability/core";
 import { mapSpanToPromptLayer } from "./map-span-to-promptlayer";
 import { type PromptLayerSpan, type PromptLayerSpansBulkResponse, readRequestId } from "./promptlayer-api";
@@ -13,12 +17,6 @@ import {
   readVendorMessage,
   rejectedAnswerError,
 } from "./promptlayer-error";
-import {
-  toRecordFailure,
-  type VendorRecordFailure,
-  type VendorSendContext,
-  type VendorSendItem,
-} from "./promptlayer-interim-kit";
 import { PROMPTLAYER_VENDOR, type PromptLayerExporterSettings } from "./promptlayer-settings";
 
 /** Path of the span ingestion endpoint, relative to the base URL. */
@@ -65,9 +63,13 @@ export function createSpansBulkTransport(
       response = await http.request({
         method: "POST",
         path: SPANS_BULK_PATH,
-        json: { spans: items.flatMap((item) => item.wire) },
+        // The kit serialized each record once; the spans of a record are its JSON array without `[` `]`.
+        body: `{"spans":[${items.map((item) => item.json.slice(1, -1)).join(",")}]}`,
         headers: { "x-api-key": apiKey },
+        // Spans are upserted by span id: sending the same request twice stores it once.
+        idempotent: true,
         signal: context.signal,
+        onRetry: context.onRetry,
       });
     } catch (error) {
       const status = VendorApiError.isInstance(error) ? error.status : undefined;

@@ -3,7 +3,11 @@ import {
   type HttpResponse,
   type LLMRunRecord,
   ObservabilityError,
+  toRecordFailure,
   VendorApiError,
+  type VendorRecordFailure,
+  type VendorSendContext,
+  type VendorSendItem,
 } from "@langchain-observability/core";
 import { mapRecordToPromptLayer } from "./map-record-to-promptlayer";
 import {
@@ -12,12 +16,6 @@ import {
   readRequestId,
 } from "./promptlayer-api";
 import { explainCredentialError, isRecord, rejectedAnswerError } from "./promptlayer-error";
-import {
-  toRecordFailure,
-  type VendorRecordFailure,
-  type VendorSendContext,
-  type VendorSendItem,
-} from "./promptlayer-interim-kit";
 import { PROMPTLAYER_VENDOR, type PromptLayerExporterSettings } from "./promptlayer-settings";
 
 /** Path of the logging endpoint of Python's handler, relative to the base URL. */
@@ -59,8 +57,12 @@ export function createTrackRequestTransport(
       response = await http.request({
         method: "POST",
         path: TRACK_REQUEST_PATH,
-        json: { ...item.wire, api_key: apiKey },
+        // The record's JSON with the key added last (the mapper never holds the key).
+        body: `${item.json.slice(0, -1)},"api_key":${JSON.stringify(apiKey)}}`,
+        // No idempotency key: a request that may have reached PromptLayer is never sent again.
+        idempotent: false,
         signal: context.signal,
+        onRetry: context.onRetry,
       });
     } catch (error) {
       const failure = toRecordFailure(record.recordId, explainCredentialError(error), PROMPTLAYER_VENDOR);

@@ -1,10 +1,12 @@
 export {
-  createPromptLayerEmulator,
+  PROMPTLAYER_ROUTES,
   type PromptLayerEmulator,
   type PromptLayerEmulatorOptions,
+  type PromptLayerEmulatorStored,
   type PromptLayerEmulatorTemplate,
-  type PromptLayerFault,
-  type PromptLayerRandomFaults,
-  type PromptLayerReceivedRequest,
+  type PromptLayerSpansBulkAnswer,
+  type PromptLayerStoredRequestLog,
+  type PromptLayerStoredSpan,
   type PromptLayerTrackedRequest,
+  startPromptLayerEmulator,
 } from "./promptlayer-emulator";

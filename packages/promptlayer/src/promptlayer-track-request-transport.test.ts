@@ -18,8 +18,6 @@ import {
   createMemoryExporter,
   FakeDetailedChatModel,
   FakeDetailedLLM,
-  type MockServer,
-  startMockServer,
 } from "@langchain-observability/core/testing";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import {
@@ -28,27 +26,25 @@ import {
 } from "./promptlayer-callback-handler";
 import { PromptLayerClient } from "./promptlayer-client";
 import { exportPromptLayer } from "./promptlayer-exporter";
-import { createPromptLayerEmulator, type PromptLayerEmulator } from "./testing/index";
+import { type PromptLayerEmulator, startPromptLayerEmulator } from "./testing/index";
 
 const API_KEY = "pl_test_key";
 
 let emulator: PromptLayerEmulator;
-let server: MockServer;
 
 beforeEach(async () => {
-  emulator = createPromptLayerEmulator({ apiKeys: [API_KEY] });
-  server = await startMockServer(emulator.handlers);
+  emulator = await startPromptLayerEmulator({ apiKeys: [API_KEY] });
 });
 
 afterEach(async () => {
-  await server.close();
+  await emulator.close();
 });
 
 function createHandler(options: PromptLayerCallbackHandlerOptions = {}): PromptLayerCallbackHandler {
   return new PromptLayerCallbackHandler({
     transport: "track-request",
     apiKey: API_KEY,
-    baseUrl: server.url,
+    baseUrl: emulator.url,
     flushIntervalMs: 10,
     timeoutMs: 2_000,
     maxRetries: 1,
@@ -88,7 +84,7 @@ function normalize(value: unknown): unknown {
 }
 
 function trackRequestAttempts(): number {
-  return emulator.received.filter((request) => request.path === "/track-request").length;
+  return emulator.requests.filter((request) => request.path === "/track-request").length;
 }
 
 describe("PromptLayerCallbackHandler end to end", () => {
@@ -137,9 +133,10 @@ describe("PromptLayerCallbackHandler end to end", () => {
             "_langchain_run_id": "<run 1>",
             "finish_reason": "stop",
             "input_tokens": "18",
-            "model": "gpt-4o-mini-2024-07-18",
+            "model": "gpt-4o-mini",
             "output_tokens": "9",
             "provider": "openai",
+            "response_model": "gpt-4o-mini-2024-07-18",
             "total_tokens": "27",
           },
           "provider_type": "langchain",
@@ -182,7 +179,7 @@ describe("PromptLayerCallbackHandler end to end", () => {
         template_format: "f-string",
       },
     });
-    const promptlayer = new PromptLayerClient({ apiKey: API_KEY, baseUrl: server.url, maxRetries: 0 });
+    const promptlayer = new PromptLayerClient({ apiKey: API_KEY, baseUrl: emulator.url, maxRetries: 0 });
     const ids: unknown[] = [];
     const handler = createHandler({
       plIdCallback: async (requestId) => {
@@ -454,7 +451,7 @@ describe("PromptLayerCallbackHandler end to end", () => {
       {
         "_langchain_parent_run_id": "<run 2>",
         "_langchain_run_id": "<run 1>",
-        "_langchain_tags": "["seq:step:2","checkout"]",
+        "_langchain_tags": "["checkout"]",
         "_langchain_trace_id": "<run 2>",
         "app": "shop",
         "attempt": "2",
@@ -550,7 +547,7 @@ describe("PromptLayerCallbackHandler end to end", () => {
         exportPromptLayer({
           transport: "track-request",
           apiKey: API_KEY,
-          baseUrl: server.url,
+          baseUrl: emulator.url,
           plTags: ["fan-out"],
         }),
         memory,
@@ -567,13 +564,13 @@ describe("PromptLayerCallbackHandler end to end", () => {
 
 describe("PromptLayerCallbackHandler failure paths", () => {
   test("429 with Retry-After, then success: retried once, delivered, the callback called once", async () => {
-    emulator.injectFault({ kind: "status", status: 429, retryAfterSeconds: 1, path: "/track-request" });
+    emulator.failNext({ route: emulator.routes.trackRequest, status: 429, headers: { "retry-after": "1" } });
     const ids: unknown[] = [];
     const handler = createHandler({ maxRetries: 2, plIdCallback: (requestId) => ids.push(requestId) });
     const chat = new FakeDetailedChatModel({ responses: [{ content: "hi" }], callbacks: [handler] });
     expect((await chat.invoke("hello")).content).toBe("hi");
     expect(await handler.flush()).toMatchObject({ ok: true, exported: 1, failed: 0 });
-    expect(emulator.received.map((request) => [request.path, request.status])).toEqual([
+    expect(emulator.requests.map((request) => [request.path, request.status])).toEqual([
       ["/track-request", 429],
       ["/track-request", 200],
     ]);
@@ -605,7 +602,7 @@ describe("PromptLayerCallbackHandler failure paths", () => {
     expect(error.status).toBe(401);
     expect(error.isRetryable).toBe(false);
     expect(error.message).toBe(
-      `PromptLayer: POST ${server.url}/track-request answered 401: {"success":false,"message":"Invalid API key"} — PromptLayer refused the API key: check \`apiKey\` (env PROMPTLAYER_API_KEY).`,
+      `PromptLayer: POST ${emulator.url}/track-request answered 401: {"success":false,"message":"Invalid API key"} — PromptLayer refused the API key: check \`apiKey\` (env PROMPTLAYER_API_KEY).`,
     );
     expect(handler.stats()).toMatchObject({ captured: 1, exported: 0, failed: 1, retried: 0, pending: 0 });
   });
@@ -640,19 +637,28 @@ describe("PromptLayerCallbackHandler failure paths", () => {
     expect((errors[0] as Error).message).toContain("RangeError: bad id");
   });
 
-  test("5xx that keeps failing: retried maxRetries times, then one failed record", async () => {
-    emulator.injectFault({ kind: "status", status: 503, times: 10, path: "/track-request" });
+  test("500 that keeps failing: one failed record, not queued again (PromptLayer may have logged it)", async () => {
+    emulator.failNext({ route: emulator.routes.trackRequest, status: 500, times: 10 });
     const errors: unknown[] = [];
     const handler = createHandler({ maxRetries: 1, onError: (error) => errors.push(error) });
     await new FakeDetailedChatModel({ responses: [{ content: "ok" }], callbacks: [handler] }).invoke("hi");
-    expect(await handler.flush()).toMatchObject({ ok: false, exported: 0, failed: 1 });
-    expect(trackRequestAttempts()).toBe(2);
-    expect(handler.stats()).toMatchObject({ failed: 1, retried: 1 });
-    expect((errors[0] as VendorApiError).status).toBe(503);
+    expect(await handler.flush()).toMatchObject({ ok: false, exported: 0, failed: 1, pending: 0 });
+    expect(trackRequestAttempts()).toBeLessThanOrEqual(2);
+    expect((errors[0] as VendorApiError).status).toBe(500);
+    expect(emulator.trackRequests).toHaveLength(0);
+  });
+
+  test("503 (PromptLayer stored nothing): the record stays queued and is logged once PromptLayer recovers", async () => {
+    emulator.failNext({ route: emulator.routes.trackRequest, status: 503, times: 2 });
+    const handler = createHandler({ maxRetries: 1 });
+    await new FakeDetailedChatModel({ responses: [{ content: "ok" }], callbacks: [handler] }).invoke("hi");
+    expect(await handler.flush()).toMatchObject({ ok: true, exported: 1, pending: 0 });
+    expect(trackRequestAttempts()).toBe(3);
+    expect(emulator.trackRequests).toHaveLength(1);
   });
 
   test("a request that hangs past timeoutMs fails with ExportTimeoutError; the chain is fine", async () => {
-    emulator.injectFault({ kind: "hang", path: "/track-request" });
+    emulator.failNext({ route: emulator.routes.trackRequest, hangMs: Number.POSITIVE_INFINITY });
     const errors: unknown[] = [];
     const handler = createHandler({ timeoutMs: 200, maxRetries: 0, onError: (error) => errors.push(error) });
     const chat = new FakeDetailedChatModel({ responses: [{ content: "ok" }], callbacks: [handler] });
@@ -660,12 +666,12 @@ describe("PromptLayerCallbackHandler failure paths", () => {
     expect(await handler.flush()).toMatchObject({ ok: false, failed: 1, timedOut: false });
     expect(ExportTimeoutError.isInstance(errors[0])).toBe(true);
     expect((errors[0] as Error).message).toBe(
-      `PromptLayer: POST ${server.url}/track-request timed out after 200 ms`,
+      `PromptLayer: POST ${emulator.url}/track-request timed out after 200 ms`,
     );
   });
 
   test("a reset connection is retried and then delivered", async () => {
-    emulator.injectFault({ kind: "reset", path: "/track-request" });
+    emulator.failNext({ route: emulator.routes.trackRequest, reset: "before-store" });
     const handler = createHandler({ maxRetries: 1 });
     await new FakeDetailedChatModel({ responses: [{ content: "ok" }], callbacks: [handler] }).invoke("hi");
     expect(await handler.flush()).toMatchObject({ ok: true, exported: 1, failed: 0 });
@@ -674,40 +680,38 @@ describe("PromptLayerCallbackHandler failure paths", () => {
   });
 
   test("a malformed answer (200, not JSON) fails the record with a clear error", async () => {
-    emulator.injectFault({ kind: "malformed", path: "/track-request" });
+    emulator.failNext({ route: emulator.routes.trackRequest, status: 200, malformed: true });
     const errors: unknown[] = [];
     const handler = createHandler({ onError: (error) => errors.push(error) });
     await new FakeDetailedChatModel({ responses: [{ content: "ok" }], callbacks: [handler] }).invoke("hi");
     expect(await handler.flush()).toMatchObject({ ok: false, exported: 0, failed: 1 });
     expect((errors[0] as Error).message).toBe(
-      `PromptLayer: POST ${server.url}/track-request answered 200 with a body that is not a JSON object`,
+      `PromptLayer: POST ${emulator.url}/track-request answered 200 with a body that is not a JSON object`,
     );
   });
 
   test("success: false in a 200 answer fails the record", async () => {
-    emulator.injectFault({
-      kind: "status",
+    emulator.failNext({
+      route: emulator.routes.trackRequest,
       status: 200,
       body: { success: false, message: "Workspace over quota" },
-      path: "/track-request",
     });
     const errors: unknown[] = [];
     const handler = createHandler({ onError: (error) => errors.push(error) });
     await new FakeDetailedLLM({ responses: ["ok"], callbacks: [handler] }).invoke("hi");
     expect(await handler.flush()).toMatchObject({ ok: false, failed: 1 });
     expect((errors[0] as Error).message).toBe(
-      `PromptLayer: POST ${server.url}/track-request answered success: false: Workspace over quota`,
+      `PromptLayer: POST ${emulator.url}/track-request answered success: false: Workspace over quota`,
     );
   });
 
   test("request_id is read leniently: a numeric string reaches plIdCallback as a number", async () => {
-    await server.close();
-    emulator = createPromptLayerEmulator({
+    await emulator.close();
+    emulator = await startPromptLayerEmulator({
       apiKeys: [API_KEY],
       requestIdFormat: "string",
       firstRequestId: 41,
     });
-    server = await startMockServer(emulator.handlers);
     const ids: unknown[] = [];
     const handler = createHandler({ plIdCallback: (requestId) => ids.push(requestId) });
     await new FakeDetailedLLM({ responses: ["ok"], callbacks: [handler] }).invoke("hi");
@@ -716,7 +720,7 @@ describe("PromptLayerCallbackHandler failure paths", () => {
   });
 
   test("an answer without request_id: delivered, plIdCallback not called, the gap reported", async () => {
-    emulator.injectFault({ kind: "status", status: 200, body: { success: true }, path: "/track-request" });
+    emulator.failNext({ route: emulator.routes.trackRequest, status: 200, body: { success: true } });
     const errors: unknown[] = [];
     const plIdCallback = vi.fn();
     const handler = createHandler({ plIdCallback, onError: (error) => errors.push(error) });
@@ -731,9 +735,9 @@ describe("PromptLayerCallbackHandler failure paths", () => {
   test("the API key never appears in logs, error messages or inspected errors", async () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     const echo = { success: false, message: `API key ${API_KEY} is not allowed here` };
-    emulator.injectFault({ kind: "status", status: 403, body: echo, path: "/track-request" });
-    emulator.injectFault({ kind: "status", status: 500, times: 2, body: echo, path: "/track-request" });
-    emulator.injectFault({ kind: "hang", path: "/track-request" });
+    emulator.failNext({ route: emulator.routes.trackRequest, status: 403, body: echo });
+    emulator.failNext({ route: emulator.routes.trackRequest, status: 500, times: 2, body: echo });
+    emulator.failNext({ route: emulator.routes.trackRequest, hangMs: Number.POSITIVE_INFINITY });
 
     // The default onError: one console.warn per distinct error (here the 403 whose body echoes the key).
     const quiet = createHandler({ onError: undefined, maxRetries: 1 });
@@ -754,18 +758,13 @@ describe("PromptLayerCallbackHandler failure paths", () => {
       await chat.invoke(prompt);
       await handler.flush();
     }
-    const client = new PromptLayerClient({ apiKey: "pl_other_secret", baseUrl: server.url, maxRetries: 0 });
+    const client = new PromptLayerClient({ apiKey: "pl_other_secret", baseUrl: emulator.url, maxRetries: 0 });
     seen.push(await client.templates.get("example").catch((error: unknown) => error));
     // The client's own calls: an error answer (the header key) and a 200 `success: false` (the body key).
     const clientEcho = { success: false, message: "key pl_other_secret is not allowed here" };
-    emulator.injectFault({
-      kind: "status",
-      status: 403,
-      body: clientEcho,
-      path: "/prompt-templates/example",
-    });
+    emulator.failNext({ route: "POST /prompt-templates/example", status: 403, body: clientEcho });
     seen.push(await client.templates.get("example").catch((error: unknown) => error));
-    emulator.injectFault({ kind: "status", status: 200, body: clientEcho, path: "/create-group" });
+    emulator.failNext({ route: emulator.routes.createGroup, status: 200, body: clientEcho });
     seen.push(await client.groups.create().catch((error: unknown) => error));
 
     expect(warn).toHaveBeenCalledTimes(1);
@@ -805,7 +804,7 @@ describe("PromptLayerCallbackHandler configuration", () => {
 
   test("the key and base URL come from PROMPTLAYER_API_KEY and PROMPTLAYER_BASE_URL", async () => {
     vi.stubEnv("PROMPTLAYER_API_KEY", API_KEY);
-    vi.stubEnv("PROMPTLAYER_BASE_URL", server.url);
+    vi.stubEnv("PROMPTLAYER_BASE_URL", emulator.url);
     const handler = new PromptLayerCallbackHandler({ transport: "track-request", flushIntervalMs: 10 });
     await new FakeDetailedLLM({ responses: ["ok"], callbacks: [handler] }).invoke("hi");
     expect(await handler.flush()).toMatchObject({ ok: true, exported: 1 });
@@ -838,7 +837,7 @@ describe("PromptLayerCallbackHandler configuration", () => {
 
   test("inspecting or serializing the handler and the client never shows the key", () => {
     const handler = createHandler();
-    const client = new PromptLayerClient({ apiKey: API_KEY, baseUrl: server.url });
+    const client = new PromptLayerClient({ apiKey: API_KEY, baseUrl: emulator.url });
     for (const value of [handler, client]) {
       expect(inspect(value, { depth: 10 })).not.toContain(API_KEY);
       expect(JSON.stringify(value)).not.toContain(API_KEY);
@@ -847,6 +846,6 @@ describe("PromptLayerCallbackHandler configuration", () => {
 
   test("construction is synchronous and sends nothing", () => {
     createHandler({ plTags: ["x"], plIdCallback: () => {} });
-    expect(emulator.received).toHaveLength(0);
+    expect(emulator.requests).toHaveLength(0);
   });
 });

@@ -246,7 +246,7 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
     try {
       timedOut = !(await withDeadline(awaitAllCallbacks(), deadline));
       this.runStore.sweep(Date.now());
-      timedOut = !(await this.pipeline.drain(deadline)) || timedOut;
+      timedOut = !(await this.pipeline.drain(deadline, { holdProcess: true })) || timedOut;
     } catch (error) {
       this.reportError(error);
     }
@@ -290,7 +290,10 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
         parentRunId,
         traceId: this.runStore.traceOf(runId, parentRunId),
         kind,
-        name: runName ?? (llm as { name?: string })?.name ?? serializedId[serializedId.length - 1] ?? kind,
+        name:
+          firstString(runName, (llm as { name?: unknown } | undefined)?.name) ??
+          serializedId[serializedId.length - 1] ??
+          kind,
         serializedId,
         prompts,
         messages,
@@ -347,6 +350,11 @@ function pickCallbackInput(options: BaseCallbackHandlerInput | undefined): BaseC
     if (options[key] !== undefined) input[key] = options[key];
   }
   return input;
+}
+
+function firstString(...values: unknown[]): string | undefined {
+  for (const value of values) if (typeof value === "string" && value !== "") return value;
+  return undefined;
 }
 
 function addStreamUsage(run: RunState, usage: Record<string, unknown>, isFinal: boolean): void {

@@ -54,8 +54,6 @@ export function createPromptLayerExporter(
     userAgent: `@langchain-observability/promptlayer/${VERSION}`,
     // The key travels in every request: the client keeps it out of the errors it raises.
     secrets: [settings.apiKey],
-    // /spans-bulk upserts by span id, so a timed-out request is safe to resend; /track-request is not.
-    retryOnTimeout: settings.transport === "spans-bulk",
   });
   const common = {
     name: settings.name,

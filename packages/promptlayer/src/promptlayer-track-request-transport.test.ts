@@ -657,34 +657,44 @@ describe("PromptLayerCallbackHandler failure paths", () => {
     expect(emulator.trackRequests).toHaveLength(1);
   });
 
-  test("a request that hangs past timeoutMs fails with ExportTimeoutError; the chain is fine", async () => {
+  test("a request that hangs past timeoutMs: never resent (PromptLayer may have logged it), counted as unknown", async () => {
     emulator.failNext({ route: emulator.routes.trackRequest, hangMs: Number.POSITIVE_INFINITY });
     const errors: unknown[] = [];
-    const handler = createHandler({ timeoutMs: 200, maxRetries: 0, onError: (error) => errors.push(error) });
+    const handler = createHandler({ timeoutMs: 200, maxRetries: 3, onError: (error) => errors.push(error) });
     const chat = new FakeDetailedChatModel({ responses: [{ content: "ok" }], callbacks: [handler] });
     expect((await chat.invoke("hi")).content).toBe("ok");
-    expect(await handler.flush()).toMatchObject({ ok: false, failed: 1, timedOut: false });
+    expect(await handler.flush()).toMatchObject({
+      ok: false,
+      failed: 0,
+      unknown: 1,
+      pending: 0,
+      timedOut: false,
+    });
+    expect(trackRequestAttempts()).toBe(1);
     expect(ExportTimeoutError.isInstance(errors[0])).toBe(true);
-    expect((errors[0] as Error).message).toBe(
-      `PromptLayer: POST ${emulator.url}/track-request timed out after 200 ms`,
+    expect((errors[0] as ExportTimeoutError).outcome).toBe("unknown");
+    expect((errors[0] as Error).message).toMatch(
+      new RegExp(`^PromptLayer: POST ${emulator.url}/track-request timed out after 200 ms`),
     );
   });
 
-  test("a reset connection is retried and then delivered", async () => {
-    emulator.failNext({ route: emulator.routes.trackRequest, reset: "before-store" });
-    const handler = createHandler({ maxRetries: 1 });
+  test("a connection lost after the request was sent: never resent, counted as unknown (at-most-once)", async () => {
+    emulator.failNext({ route: emulator.routes.trackRequest, reset: "after-store" });
+    const handler = createHandler({ maxRetries: 3 });
     await new FakeDetailedChatModel({ responses: [{ content: "ok" }], callbacks: [handler] }).invoke("hi");
-    expect(await handler.flush()).toMatchObject({ ok: true, exported: 1, failed: 0 });
-    expect(trackRequestAttempts()).toBe(2);
-    expect(handler.stats().retried).toBe(1);
+    expect(await handler.flush()).toMatchObject({ ok: false, exported: 0, failed: 0, unknown: 1 });
+    expect(trackRequestAttempts()).toBe(1);
+    // PromptLayer did log it, once: the lost answer did not make a duplicate.
+    expect(emulator.trackRequests).toHaveLength(1);
   });
 
-  test("a malformed answer (200, not JSON) fails the record with a clear error", async () => {
-    emulator.failNext({ route: emulator.routes.trackRequest, status: 200, malformed: true });
+  test("a malformed 200 answer (PromptLayer logged the record): counted as unknown, with a clear error", async () => {
+    emulator.failNext({ route: emulator.routes.trackRequest, malformed: true });
     const errors: unknown[] = [];
     const handler = createHandler({ onError: (error) => errors.push(error) });
     await new FakeDetailedChatModel({ responses: [{ content: "ok" }], callbacks: [handler] }).invoke("hi");
-    expect(await handler.flush()).toMatchObject({ ok: false, exported: 0, failed: 1 });
+    expect(await handler.flush()).toMatchObject({ ok: false, exported: 0, failed: 0, unknown: 1 });
+    expect(emulator.trackRequests).toHaveLength(1);
     expect((errors[0] as Error).message).toBe(
       `PromptLayer: POST ${emulator.url}/track-request answered 200 with a body that is not a JSON object`,
     );

@@ -76,6 +76,8 @@ export function createTrackRequestTransport(
       return {
         recordId: record.recordId,
         retryable: false,
+        // A 2xx whose body is unreadable may well have logged the record: never sent again, counted apart.
+        ...(isRecord(answer) ? {} : { outcome: "unknown" as const }),
         error: rejectedAnswerError({
           method: "POST",
           url,

@@ -140,10 +140,18 @@ describe("mapSpanToPromptLayer", () => {
     `);
   });
 
-  test("nanosecond times serialize as exact JSON integers", () => {
+  test("nanosecond times serialize as exact JSON integers, to the microsecond", () => {
     const [mapped] = mapSpanToPromptLayer(span());
     expect(JSON.stringify(mapped?.start_time)).toBe("1717000000100000000");
     expect(JSON.stringify(mapped?.end_time)).toBe("1717000001500000000");
+    const [precise] = mapSpanToPromptLayer(
+      span({
+        timing: { startTime: 1_717_000_000_123.4567, endTime: 1_717_000_000_987.6543, latencyMs: 864 },
+      }),
+    );
+    expect(JSON.stringify(precise?.start_time)).toBe("1717000000123457000");
+    expect(JSON.stringify(precise?.end_time)).toBe("1717000000987654000");
+    expect(Number.isInteger(precise?.start_time)).toBe(true);
   });
 
   test("a chat model span: CLIENT, child of its chain, with its log_request (chat templates, plTags first)", () => {

@@ -166,9 +166,13 @@ function hashHex(text: string, lane: number): string {
   return (hash >>> 0 || 1).toString(16).padStart(8, "0");
 }
 
-/** Epoch milliseconds to integer nanoseconds (whole milliseconds × 10⁶ serialize exactly in JSON). */
+/**
+ * Epoch milliseconds (with sub-millisecond precision) to integer nanoseconds, kept to the
+ * microsecond: whole microseconds × 1000 print as their exact digits in JSON, so siblings that
+ * started within one millisecond keep their order.
+ */
 function toNanoseconds(milliseconds: number): number {
-  return Math.round(milliseconds) * 1_000_000;
+  return Math.round(milliseconds * 1000) * 1000;
 }
 
 function mapStatus(

@@ -21,6 +21,8 @@ export interface PromptLayerCallbackHandlerOptions extends CommonHandlerOptions 
    * rejects with or a hang goes to `onError`. @default undefined
    */
   plIdCallback?: PromptLayerIdCallback;
+  /** Longest time a `plIdCallback` call may take before it is reported to `onError`. @default 30000 */
+  plIdCallbackTimeoutMs?: number;
   /** PromptLayer API key. @default env PROMPTLAYER_API_KEY */
   apiKey?: string;
   /** PromptLayer API base URL (https, or http to loopback only). @default env PROMPTLAYER_BASE_URL, else "https://api.promptlayer.com" */
@@ -54,11 +56,21 @@ function toCoreOptions(options: PromptLayerCallbackHandlerOptions): Observabilit
   // A misspelt option (`baseURL`) would silently send to the default host: refuse it before anything.
   checkPromptLayerOptions(options, "PromptLayerCallbackHandler");
   // Vendor-only options (credentials, URL, transport, PromptLayer's own tags and callback) go to the exporter only.
-  const { plTags, plIdCallback, apiKey, baseUrl, transport, maxRequestBytes, requestConcurrency, ...common } =
-    options;
+  const {
+    plTags,
+    plIdCallback,
+    plIdCallbackTimeoutMs,
+    apiKey,
+    baseUrl,
+    transport,
+    maxRequestBytes,
+    requestConcurrency,
+    ...common
+  } = options;
   const exporter = createPromptLayerExporter({
     ...(plTags === undefined ? {} : { plTags }),
     ...(plIdCallback === undefined ? {} : { plIdCallback }),
+    ...(plIdCallbackTimeoutMs === undefined ? {} : { plIdCallbackTimeoutMs }),
     ...(apiKey === undefined ? {} : { apiKey }),
     ...(baseUrl === undefined ? {} : { baseUrl }),
     ...(transport === undefined ? {} : { transport }),

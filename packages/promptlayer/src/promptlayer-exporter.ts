@@ -61,6 +61,7 @@ export function createPromptLayerExporter(
     maxBatchSize: settings.maxBatchSize,
     concurrency: settings.requestConcurrency,
     secrets: [settings.apiKey],
+    userCallbackTimeoutMs: settings.plIdCallbackTimeoutMs,
   };
   if (settings.transport === "spans-bulk") {
     const transport = createSpansBulkTransport(settings, http);

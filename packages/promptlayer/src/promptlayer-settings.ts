@@ -47,6 +47,11 @@ export interface PromptLayerExporterOptions extends PromptLayerConnectionOptions
    * delivery. Not called when the record could not be logged. @default undefined
    */
   plIdCallback?: PromptLayerIdCallback;
+  /**
+   * Longest time a `plIdCallback` call may take; one that has not settled by then is reported to
+   * `onError` (export never waits for it). @default 30000
+   */
+  plIdCallbackTimeoutMs?: number;
   /** Records handed to one export call. @default 100 ("spans-bulk"), 8 ("track-request") */
   maxBatchSize?: number;
   /** Export calls in flight at once. @default 2 ("spans-bulk"), 4 ("track-request") */
@@ -67,6 +72,7 @@ export const PROMPTLAYER_EXPORTER_OPTION_KEYS = [
   "transport",
   "plTags",
   "plIdCallback",
+  "plIdCallbackTimeoutMs",
   "maxBatchSize",
   "requestConcurrency",
   "maxRequestBytes",
@@ -90,6 +96,7 @@ export const PROMPTLAYER_HANDLER_OPTION_KEYS = [
   "transport",
   "plTags",
   "plIdCallback",
+  "plIdCallbackTimeoutMs",
   "requestConcurrency",
   "maxRequestBytes",
 ] as const;
@@ -144,6 +151,7 @@ export interface PromptLayerExporterSettings extends PromptLayerSettings {
   transport: PromptLayerTransport;
   plTags: string[];
   plIdCallback: PromptLayerIdCallback | undefined;
+  plIdCallbackTimeoutMs: number;
   maxBatchSize: number;
   requestConcurrency: number;
   maxRequestBytes: number;
@@ -175,6 +183,14 @@ export function loadPromptLayerExporterSettings(
     transport,
     plTags,
     plIdCallback,
+    plIdCallbackTimeoutMs: loadNumber({
+      option: "plIdCallbackTimeoutMs",
+      value: options.plIdCallbackTimeoutMs,
+      default: 30_000,
+      min: 1,
+      max: 2_147_483_647,
+      integer: true,
+    }),
     maxBatchSize: loadNumber({
       option: "maxBatchSize",
       value: options.maxBatchSize,

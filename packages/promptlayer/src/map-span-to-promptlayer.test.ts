@@ -400,7 +400,7 @@ describe("mapSpanToPromptLayer", () => {
     `);
   });
 
-  test("content parts: text, image_url, standard image blocks, thinking; unknown parts kept as text", () => {
+  test("content parts: text, image_url, standard image blocks, thinking; unknown parts and core's placeholders as text", () => {
     const record = chatRecord({
       input: {
         prompt: "What is this?",
@@ -413,6 +413,8 @@ describe("mapSpanToPromptLayer", () => {
               { type: "image_url", image_url: { url: "https://example.test/cat.png", detail: "low" } },
               { type: "image", source_type: "base64", data: "AAAA", mime_type: "image/jpeg" },
               { type: "input_audio", input_audio: { format: "wav" } },
+              { type: "image_url", image_url: { url: "[image/png 6.1 MB]" } },
+              { type: "image", source_type: "base64", data: "[image/jpeg 2.0 MB]", mime_type: "image/jpeg" },
             ],
           },
         ],
@@ -451,6 +453,14 @@ describe("mapSpanToPromptLayer", () => {
         },
         {
           "text": "{"type":"input_audio","input_audio":{"format":"wav"}}",
+          "type": "text",
+        },
+        {
+          "text": "[image/png 6.1 MB]",
+          "type": "text",
+        },
+        {
+          "text": "[image/jpeg 2.0 MB]",
           "type": "text",
         },
       ]

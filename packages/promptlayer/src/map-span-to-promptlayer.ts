@@ -366,6 +366,8 @@ function mapContentPart(part: ContentPart): PromptLayerContentBlock {
   if (part.type === "image_url") {
     const image = part.image_url as { url?: unknown; detail?: unknown } | string | undefined;
     const url = typeof image === "string" ? image : image?.url;
+    // Core replaced inlined bytes with `[image/png 6.1 MB]`: say so as text, not as a URL to fetch.
+    if (typeof url === "string" && isPlaceholder(url)) return { type: "text", text: url };
     if (typeof url === "string") {
       const detail =
         typeof image === "object" && typeof image?.detail === "string" ? image.detail : undefined;
@@ -375,6 +377,7 @@ function mapContentPart(part: ContentPart): PromptLayerContentBlock {
   if (part.type === "image") {
     // LangChain's standard block: { type: "image", url } or { source_type: "base64", data, mime_type }.
     if (typeof part.url === "string") return { type: "image_url", image_url: { url: part.url } };
+    if (typeof part.data === "string" && isPlaceholder(part.data)) return { type: "text", text: part.data };
     if (typeof part.data === "string") {
       const mimeType = typeof part.mime_type === "string" ? part.mime_type : (part.mimeType ?? "image/png");
       return { type: "image_url", image_url: { url: `data:${String(mimeType)};base64,${part.data}` } };
@@ -385,6 +388,11 @@ function mapContentPart(part: ContentPart): PromptLayerContentBlock {
     type: "text",
     text: truncateText(toText(part) ?? `[${String(part.type)} part]`, MAX_UNKNOWN_PART_CHARS),
   };
+}
+
+/** Core's placeholder for inlined binary content, e.g. `[image/png 6.1 MB]`. */
+function isPlaceholder(text: string): boolean {
+  return text.length < 100 && /^\[[^[\]]+\]$/.test(text);
 }
 
 function classifyError(error: { name: string; message: string } | undefined): PromptLayerErrorType {

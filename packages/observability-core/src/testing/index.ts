@@ -1,3 +1,4 @@
+export { decodeOtlpTraceRequest } from "../otlp/decode-otlp-protobuf";
 export {
   createSeededFaults,
   type EmulatorFault,

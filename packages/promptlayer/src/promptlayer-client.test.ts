@@ -11,7 +11,12 @@ let client: PromptLayerClient;
 
 beforeEach(async () => {
   emulator = await startPromptLayerEmulator({ apiKeys: [API_KEY] });
-  client = new PromptLayerClient({ apiKey: API_KEY, baseUrl: emulator.url, maxRetries: 1, timeoutMs: 2_000 });
+  client = new PromptLayerClient({
+    apiKey: API_KEY,
+    baseUrl: emulator.url,
+    maxRetries: 1,
+    timeoutMs: 30_000,
+  });
 });
 
 afterEach(async () => {

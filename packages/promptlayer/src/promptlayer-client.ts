@@ -3,6 +3,7 @@ import {
   createHttpClient,
   type ExporterHttpOptions,
   type HttpClient,
+  type HttpRequest,
   type HttpResponse,
   loadHttpSettings,
 } from "@langchain-observability/core";
@@ -294,7 +295,7 @@ export class PromptLayerClient {
     // The whole name is encoded (as the Python SDK does), so "/", "?" and "#" stay part of it.
     const path = `prompt-templates/${encodeURIComponent(name)}`;
     const url = `${this.#http.baseUrl}/${path}`;
-    const response = await this.#http.request({
+    const response = await this.#request({
       method: "POST",
       path,
       json: body,
@@ -331,9 +332,24 @@ export class PromptLayerClient {
     };
   }
 
+  /**
+   * One request the caller awaits. Core's HTTP client never lets a request in flight keep the process
+   * alive (right for background export); a client call is awaited by the user's code, so the process
+   * is held here until the answer comes (bounded by `timeoutMs` and `maxRetries`), or a script's
+   * top-level `await promptlayer.templates.get(…)` could end before its answer.
+   */
+  async #request(request: HttpRequest): Promise<HttpResponse> {
+    const hold = setInterval(() => {}, 60_000);
+    try {
+      return await this.#http.request(request);
+    } finally {
+      clearInterval(hold);
+    }
+  }
+
   /** POSTs to a tracking endpoint with `api_key` in the body (as PromptLayer's SDKs do). */
   async #post(path: string, idempotent: boolean, body: Record<string, unknown>): Promise<HttpResponse> {
-    const response = await this.#http.request({
+    const response = await this.#request({
       method: "POST",
       path,
       json: { ...body, api_key: this.#settings.apiKey },

@@ -238,7 +238,7 @@ describe("PromptLayer reliability with bad input", () => {
       apiKey: API_KEY,
       baseUrl: emulator.url,
       flushIntervalMs: 10,
-      timeoutMs: 2_000,
+      timeoutMs: 30_000,
       maxRetries: 1,
       onError: (error) => backgroundErrors.push(error),
       ...options,

@@ -39,7 +39,7 @@ async function setup(
     vendor: "PromptLayer",
     baseUrl: settings.baseUrl,
     maxRetries: options.maxRetries ?? 1,
-    timeoutMs: 10_000,
+    timeoutMs: 60_000,
     backoffLimitMs: 1,
     secrets: [API_KEY],
   });

@@ -46,7 +46,8 @@ function createHandler(options: PromptLayerCallbackHandlerOptions = {}): PromptL
     apiKey: API_KEY,
     baseUrl: emulator.url,
     flushIntervalMs: 10,
-    timeoutMs: 2_000,
+    // Generous: only an injected hang should ever meet it (a timed-out /track-request is never resent).
+    timeoutMs: 30_000,
     maxRetries: 1,
     onError: () => {},
     ...options,
@@ -746,7 +747,8 @@ describe("PromptLayerCallbackHandler failure paths", () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     const echo = { success: false, message: `API key ${API_KEY} is not allowed here` };
     emulator.failNext({ route: emulator.routes.trackRequest, status: 403, body: echo });
-    emulator.failNext({ route: emulator.routes.trackRequest, status: 500, times: 2, body: echo });
+    // A 500 on /track-request is not resent (PromptLayer may have logged it): one attempt.
+    emulator.failNext({ route: emulator.routes.trackRequest, status: 500, body: echo });
     emulator.failNext({ route: emulator.routes.trackRequest, hangMs: Number.POSITIVE_INFINITY });
 
     // The default onError: one console.warn per distinct error (here the 403 whose body echoes the key).
@@ -757,16 +759,20 @@ describe("PromptLayerCallbackHandler failure paths", () => {
     const seen: unknown[] = [];
     const handler = createHandler({
       maxRetries: 1,
-      timeoutMs: 200,
       onError: (error) => seen.push(error),
       plIdCallback: () => {
         throw new Error(`callback leaked ${API_KEY}`);
       },
     });
-    const chat = new FakeDetailedChatModel({ responses: [{ content: "ok" }], callbacks: [handler] });
-    for (const prompt of ["500 twice", "hang", "success, then the callback throws"]) {
-      await chat.invoke(prompt);
-      await handler.flush();
+    // Only the hang meets the short timeout: the other requests get the default generous one.
+    const hanging = createHandler({ maxRetries: 1, timeoutMs: 200, onError: (error) => seen.push(error) });
+    for (const [prompt, target] of [
+      ["500", handler],
+      ["hang", hanging],
+      ["success, then the callback throws", handler],
+    ] as const) {
+      await new FakeDetailedChatModel({ responses: [{ content: "ok" }], callbacks: [target] }).invoke(prompt);
+      await target.flush();
     }
     const client = new PromptLayerClient({ apiKey: "pl_other_secret", baseUrl: emulator.url, maxRetries: 0 });
     seen.push(await client.templates.get("example").catch((error: unknown) => error));

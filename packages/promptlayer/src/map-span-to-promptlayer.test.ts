@@ -146,7 +146,7 @@ describe("mapSpanToPromptLayer", () => {
     expect(JSON.stringify(mapped?.end_time)).toBe("1717000001500000000");
     const [precise] = mapSpanToPromptLayer(
       span({
-        timing: { startTime: 1_717_000_000_123.4567, endTime: 1_717_000_000_987.6543, latencyMs: 864 },
+        timing: { startTime: 1_717_000_000_123.457, endTime: 1_717_000_000_987.654, latencyMs: 864 },
       }),
     );
     expect(JSON.stringify(precise?.start_time)).toBe("1717000000123457000");

@@ -247,7 +247,7 @@ describe("PromptLayerCallbackHandler over /spans-bulk (the default)", () => {
       }
     `);
     // The root chain's span: inputs and outputs as JSON text.
-    expect((root?.span as { attributes: Record<string, unknown> }).attributes).toMatchObject({
+    expect((root?.span as { attributes: Record<string, unknown> } | undefined)?.attributes).toMatchObject({
       "input.value": '{"question":"2+2?"}',
       "output.value": '{"output":"4"}',
     });

@@ -201,7 +201,7 @@ describe("PromptLayer /spans-bulk reliability", () => {
     expect((await chat.invoke([message], { callbacks: [handler] })).content).toBe("a cat");
     expect(await handler.flush()).toMatchObject({ ok: true, exported: 1, dropped: 0 });
     const [log] = emulator.requestLogs;
-    expect((log?.logRequest.input as { messages: unknown[] }).messages).toEqual([
+    expect((log?.logRequest.input as { messages: unknown[] } | undefined)?.messages).toEqual([
       {
         role: "user",
         content: [

@@ -1,15 +1,20 @@
 import { ArthurCallbackHandler, exportArthur } from "@langchain-observability/arthur";
 import { createArthurEmulator } from "@langchain-observability/arthur/testing";
-import { type Exporter, ObservabilityCallbackHandler, readEnv } from "@langchain-observability/core";
+import { type Exporter, loadString, ObservabilityCallbackHandler } from "@langchain-observability/core";
 import { type MockServer, startMockServer } from "@langchain-observability/core/testing";
 import {
   exportPromptLayer,
   PromptLayerCallbackHandler,
   PromptLayerClient,
 } from "@langchain-observability/promptlayer";
-import { createPromptLayerEmulator } from "@langchain-observability/promptlayer/testing";
+import { startPromptLayerEmulator } from "@langchain-observability/promptlayer/testing";
 import { exportTrubrics, TrubricsCallbackHandler } from "@langchain-observability/trubrics";
-import { createTrubricsEmulator } from "@langchain-observability/trubrics/testing";
+import { startTrubricsEmulator } from "@langchain-observability/trubrics/testing";
+
+/** An environment variable, through core's settings loader (the one place env is read). */
+function readEnv(name: string): string | undefined {
+  return loadString({ option: name, value: undefined, envVar: name });
+}
 
 export type VendorName = "trubrics" | "arthur" | "promptlayer";
 export const VENDORS: VendorName[] = ["trubrics", "arthur", "promptlayer"];
@@ -61,12 +66,11 @@ export async function startBackends(options: { forceEmulators?: boolean } = {}):
     !options.forceEmulators && (real(["TRUBRICS_API_KEY"]) || real(["TRUBRICS_EMAIL", "TRUBRICS_PASSWORD"]));
   const trubricsEmulator = trubricsReal
     ? undefined
-    : createTrubricsEmulator({ apiKeys: [EMULATOR_KEYS.trubrics] });
+    : await startTrubricsEmulator({ apiKeys: [EMULATOR_KEYS.trubrics] });
   let trubricsOptions: Record<string, unknown> = {};
   if (trubricsEmulator) {
-    const server = await startMockServer(trubricsEmulator.handlers);
-    servers.push(server);
-    trubricsOptions = { apiKey: EMULATOR_KEYS.trubrics, host: `${server.url}/api/ingestion` };
+    servers.push(trubricsEmulator);
+    trubricsOptions = { apiKey: EMULATOR_KEYS.trubrics, baseUrl: `${trubricsEmulator.url}/api/ingestion` };
   }
 
   // Arthur: an API key and a model id.
@@ -85,7 +89,7 @@ export async function startBackends(options: { forceEmulators?: boolean } = {}):
   const promptlayerReal = real(["PROMPTLAYER_API_KEY"]);
   const promptlayerEmulator = promptlayerReal
     ? undefined
-    : createPromptLayerEmulator({
+    : await startPromptLayerEmulator({
         apiKeys: [EMULATOR_KEYS.promptlayer],
         templates: [
           {
@@ -104,9 +108,8 @@ export async function startBackends(options: { forceEmulators?: boolean } = {}):
       });
   let promptlayerOptions: Record<string, unknown> = {};
   if (promptlayerEmulator) {
-    const server = await startMockServer(promptlayerEmulator.handlers);
-    servers.push(server);
-    promptlayerOptions = { apiKey: EMULATOR_KEYS.promptlayer, baseUrl: server.url };
+    servers.push(promptlayerEmulator);
+    promptlayerOptions = { apiKey: EMULATOR_KEYS.promptlayer, baseUrl: promptlayerEmulator.url };
   }
 
   return {
@@ -131,7 +134,9 @@ export async function startBackends(options: { forceEmulators?: boolean } = {}):
     promptlayer: {
       name: "promptlayer",
       mode: promptlayerEmulator ? "emulator" : "real",
-      options: promptlayerOptions,
+      // The playground counts model-call records per vendor; PromptLayer's default transport
+      // ("spans-bulk") sends every run of the tree as a span, so the playground keeps "track-request".
+      options: { ...promptlayerOptions, transport: "track-request" },
       client: new PromptLayerClient(promptlayerOptions),
       tracked: () =>
         promptlayerEmulator && {
@@ -140,7 +145,7 @@ export async function startBackends(options: { forceEmulators?: boolean } = {}):
           promptLinks: promptlayerEmulator.promptLinks.length,
         },
       requestCount: () =>
-        promptlayerEmulator?.received.filter((request) => request.path === "/track-request").length,
+        promptlayerEmulator?.requests.filter((request) => request.path === "/track-request").length,
       acceptedCount: () => promptlayerEmulator?.trackRequests.length,
       payloads: () =>
         promptlayerEmulator?.trackRequests.map((entry) => ({ ...entry.body, api_key: "[redacted]" })) ?? [],
@@ -199,7 +204,7 @@ export async function createHandlers(
   const exporters: Exporter[] = [
     exportTrubrics({ ...backends.trubrics.options }),
     exportArthur({ ...backends.arthur.options, modelId: backends.arthur.modelId }),
-    exportPromptLayer({ ...backends.promptlayer.options }),
+    exportPromptLayer({ ...backends.promptlayer.options, transport: "track-request" }),
   ];
   const fanOut = new ObservabilityCallbackHandler({
     exporters,

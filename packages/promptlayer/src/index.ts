@@ -1,9 +1,4 @@
-export {
-  convertPromptLayerTemplate,
-  type PromptLayerLangChainTemplate,
-  toFStringTemplate,
-} from "./convert-promptlayer-template";
-export { type MapRecordToPromptLayerOptions, mapRecordToPromptLayer } from "./map-record-to-promptlayer";
+export type { PromptLayerLangChainTemplate } from "./convert-promptlayer-template";
 export type {
   PromptLayerAttributeValue,
   PromptLayerChatTemplate,

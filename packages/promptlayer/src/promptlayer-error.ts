@@ -1,9 +1,4 @@
-import {
-  describeError,
-  ObservabilityError,
-  redactSecrets,
-  VendorApiError,
-} from "@langchain-observability/core";
+import { redactSecrets, VendorApiError } from "@langchain-observability/core";
 import { PROMPTLAYER_VENDOR } from "./promptlayer-settings";
 
 /**
@@ -77,14 +72,6 @@ export function explainCredentialError(error: unknown): unknown {
     ...(error.responseBody === undefined ? {} : { responseBody: error.responseBody }),
     isRetryable: false,
     message: `${error.message} — PromptLayer refused the API key: check \`apiKey\` (env PROMPTLAYER_API_KEY).`,
-  });
-}
-
-/** Any failure as an `ObservabilityError` whose message holds no credential. */
-export function toObservabilityError(error: unknown, apiKey: string): ObservabilityError {
-  if (ObservabilityError.isInstance(error)) return error;
-  return new ObservabilityError({
-    message: redactSecrets(`${PROMPTLAYER_VENDOR}: ${describeError(error).message}`, [apiKey]),
   });
 }
 

@@ -363,7 +363,7 @@ describe("PromptLayerCallbackHandler over /spans-bulk (the default)", () => {
 
   test("a resend after a timeout creates no duplicate: PromptLayer upserts the span by its id", async () => {
     const ids: number[] = [];
-    const handler = createHandler({ timeoutMs: 300, maxRetries: 2, plIdCallback: (id) => ids.push(id) });
+    const handler = createHandler({ timeoutMs: 1_000, maxRetries: 2, plIdCallback: (id) => ids.push(id) });
     // The first request hangs until released (after the client gave up and sent it again).
     emulator.failNext({ route: emulator.routes.spansBulk, hangMs: Number.POSITIVE_INFINITY });
     await createModel().invoke("2+2?", { callbacks: [handler] });

@@ -76,24 +76,22 @@ function loggedCalls(): number[] {
 describe("PromptLayer /spans-bulk reliability", () => {
   test("30 % transient faults (5xx, 429, resets before and after store, garbled answers, hangs), then recovery: 0 lost, 0 duplicated", async () => {
     const CALLS = 300;
+    const faults = [
+      { status: 500 },
+      { status: 502 },
+      { status: 503 },
+      { status: 429, headers: { "retry-after": "0" }, times: 2 },
+      { reset: "before-store" as const },
+      // The post-commit loss: PromptLayer stored the batch, the answer never came.
+      { reset: "after-store" as const },
+      { malformed: true },
+      // Never answered: the client's timeout fires, the request is sent again.
+      { hangMs: Number.POSITIVE_INFINITY },
+    ];
+    // Each kind once for sure (queued faults come first), then 30 % of the requests at random.
+    for (const fault of faults) emulator.failNext({ ...fault, route: emulator.routes.spansBulk });
     emulator.injectFaults(
-      createSeededFaults({
-        seed: 15,
-        rate: 0.3,
-        route: emulator.routes.spansBulk,
-        faults: [
-          { status: 500 },
-          { status: 502 },
-          { status: 503 },
-          { status: 429, headers: { "retry-after": "0" }, times: 2 },
-          { reset: "before-store" },
-          // The post-commit loss: PromptLayer stored the batch, the answer never came.
-          { reset: "after-store" },
-          { malformed: true },
-          // Never answered: the client's timeout fires, the request is sent again.
-          { hangMs: Number.POSITIVE_INFINITY },
-        ],
-      }),
+      createSeededFaults({ seed: 15, rate: 0.3, route: emulator.routes.spansBulk, faults }),
     );
     const errors: unknown[] = [];
     const handler = createHandler({
@@ -141,14 +139,15 @@ describe("PromptLayer /spans-bulk reliability", () => {
     expect(new Set(runIds).size).toBe(CALLS * 4);
     expect(emulator.spans.some((stored) => stored.writes > 1)).toBe(true);
 
-    // Every kind of fault happened.
-    const faults = emulator.requests.map((request) => request.fault).filter((fault) => fault !== undefined);
-    expect(faults.some((fault) => fault.status === 500)).toBe(true);
-    expect(faults.some((fault) => fault.status === 429)).toBe(true);
-    expect(faults.some((fault) => fault.reset === "after-store")).toBe(true);
-    expect(faults.some((fault) => fault.reset === "before-store")).toBe(true);
-    expect(faults.some((fault) => fault.malformed === true)).toBe(true);
-    expect(faults.some((fault) => fault.hangMs !== undefined)).toBe(true);
+    // Every kind of fault happened, and more at random.
+    const applied = emulator.requests.map((request) => request.fault).filter((fault) => fault !== undefined);
+    expect(applied.length).toBeGreaterThan(faults.length);
+    expect(applied.some((fault) => fault.status === 500)).toBe(true);
+    expect(applied.some((fault) => fault.status === 429)).toBe(true);
+    expect(applied.some((fault) => fault.reset === "after-store")).toBe(true);
+    expect(applied.some((fault) => fault.reset === "before-store")).toBe(true);
+    expect(applied.some((fault) => fault.malformed === true)).toBe(true);
+    expect(applied.some((fault) => fault.hangMs !== undefined)).toBe(true);
   }, 120_000);
 
   test("async user callbacks that reject or never settle (plIdCallback, onError): every record delivered, no unhandled rejection", async () => {

@@ -1,7 +1,7 @@
 import { ArthurCallbackHandler, exportArthur } from "@langchain-observability/arthur";
 import { startArthurEmulator } from "@langchain-observability/arthur/testing";
 import { type Exporter, loadString, ObservabilityCallbackHandler } from "@langchain-observability/core";
-import { type MockServer, startMockServer } from "@langchain-observability/core/testing";
+import type { MockServer } from "@langchain-observability/core/testing";
 import {
   exportPromptLayer,
   PromptLayerCallbackHandler,

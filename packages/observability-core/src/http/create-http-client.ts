@@ -1,8 +1,9 @@
 import ky, { HTTPError, type KyInstance, TimeoutError } from "ky";
 import { ExportTimeoutError } from "../errors/export-timeout-error";
 import { isRetryableStatus, VendorApiError } from "../errors/vendor-api-error";
+import { detectRuntime } from "../runtime/detect-runtime";
+import { selectTransport } from "../runtime/select-transport";
 import { VERSION } from "../version";
-import { nodeTransport } from "./node-transport";
 
 /** Options of the one HTTP client every exporter uses. */
 export interface HttpClientOptions {
@@ -77,15 +78,15 @@ const RETRY_STATUS_CODES = [408, 425, 429, ...Array.from({ length: 100 }, (_, in
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const baseUrl = options.baseUrl.replace(/\/+$/, "");
-  // Without a custom fetch, bodies go through the lean node:http transport (see node-transport.ts).
-  const useNodeTransport = options.fetch === undefined && isNode();
+  // Chosen by runtime (see runtime/select-transport.ts); the user agent names runtime and transport.
+  const transport = selectTransport(options.fetch);
+  const useNodeTransport = transport.takesSerializedBody;
   const instance: KyInstance = ky.create({
     timeout: timeoutMs,
     throwHttpErrors: true,
-    fetch:
-      options.fetch ?? (useNodeTransport ? (nodeTransport as typeof globalThis.fetch) : globalThis.fetch),
+    fetch: transport.fetch,
     headers: {
-      "user-agent": `${options.userAgent ?? "langchain-observability"} langchain-observability-core/${VERSION}`,
+      "user-agent": `${options.userAgent ?? "langchain-observability"} langchain-observability-core/${VERSION} (${detectRuntime()}; ${transport.name})`,
       ...options.headers,
     },
     retry: {
@@ -148,10 +149,6 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       }
     },
   };
-}
-
-function isNode(): boolean {
-  return typeof process !== "undefined" && typeof process.versions?.node === "string";
 }
 
 /** Replaces each secret in a text with `[redacted]` (a vendor may echo a credential back). */

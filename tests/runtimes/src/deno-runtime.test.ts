@@ -1,0 +1,51 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { MatrixAppReport } from "./apps/matrix-app.ts";
+import { expectMatrixDelivered } from "./expect-matrix-delivered.ts";
+import { readReport, runProcess } from "./run-process.ts";
+import {
+  PACKAGE_DIRECTORY,
+  removeTemporaryDirectories,
+  runtimeBinary,
+  SCRIPT_APP,
+  temporaryDirectory,
+} from "./runtime-paths.ts";
+import { ARTHUR_MODEL_ID, startVendorEmulators, type VendorEmulators } from "./vendor-emulators.ts";
+
+let emulators: VendorEmulators | undefined;
+afterEach(async () => {
+  await emulators?.close();
+  emulators = undefined;
+  removeTemporaryDirectories();
+});
+
+describe("Deno", () => {
+  it("loads the Node build and delivers over node:http, with the permissions the README lists", async () => {
+    emulators = await startVendorEmulators();
+    const run = await runProcess(
+      runtimeBinary("deno"),
+      // The README's permissions: the vendors' hosts (here the emulators), env vars, and the home
+      // directory, which LangChain's LangSmith client reads when `flush()` awaits its callbacks.
+      [
+        "run",
+        "--allow-net=127.0.0.1",
+        "--allow-env",
+        "--allow-sys=homedir",
+        SCRIPT_APP,
+        "deno",
+        ARTHUR_MODEL_ID,
+      ],
+      {
+        cwd: PACKAGE_DIRECTORY,
+        env: {
+          ...emulators.environment,
+          DENO_DIR: temporaryDirectory("deno-dir"),
+          DENO_NO_UPDATE_CHECK: "1",
+          NO_COLOR: "1",
+        },
+      },
+    );
+    const report = readReport<MatrixAppReport>(run);
+    expectMatrixDelivered(emulators, report, "deno", "node-http");
+    expect(run.stderr).toBe("");
+  });
+});

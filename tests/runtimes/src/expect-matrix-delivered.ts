@@ -29,6 +29,7 @@ export function expectMatrixDelivered(
     },
     promptLayerIds: 1,
     errors: [],
+    arthurLoginWithoutPassword: { configurationError: true, namesOption: true },
   });
 
   const delivered = emulators

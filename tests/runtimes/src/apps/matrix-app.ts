@@ -6,7 +6,11 @@
 
 import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { ArthurCallbackHandler, exportArthur } from "@langchain-observability/arthur";
-import { type FlushResult, ObservabilityCallbackHandler } from "@langchain-observability/core";
+import {
+  ConfigurationError,
+  type FlushResult,
+  ObservabilityCallbackHandler,
+} from "@langchain-observability/core";
 import { exportPromptLayer, PromptLayerCallbackHandler } from "@langchain-observability/promptlayer";
 import { exportTrubrics, TrubricsCallbackHandler } from "@langchain-observability/trubrics";
 
@@ -30,6 +34,11 @@ export interface MatrixAppReport {
   promptLayerIds: number;
   /** Errors the handlers reported through `onError`. */
   errors: string[];
+  /**
+   * What `ArthurCallbackHandler.fromCredentials` does with a login and no password where no one can
+   * type it (no terminal; in web builds, no `node:readline` at all): a `ConfigurationError`.
+   */
+  arthurLoginWithoutPassword: { configurationError: boolean; namesOption: boolean };
 }
 
 /** The prompt of one handler's call in one runtime: what the matrix looks for at the vendors. */
@@ -76,5 +85,28 @@ export async function runMatrixApp(options: MatrixAppOptions): Promise<MatrixApp
     const { ok, timedOut, exported, failed, dropped, pending } = await handler.flush({ timeoutMs: 60_000 });
     flush[name] = { ok, timedOut, exported, failed, dropped, pending };
   }
-  return { answers, flush, promptLayerIds, errors };
+  return {
+    answers,
+    flush,
+    promptLayerIds,
+    errors,
+    arthurLoginWithoutPassword: await tryArthurLogin(options),
+  };
+}
+
+async function tryArthurLogin(
+  options: MatrixAppOptions,
+): Promise<MatrixAppReport["arthurLoginWithoutPassword"]> {
+  try {
+    await ArthurCallbackHandler.fromCredentials(options.arthurModelId, {
+      ...(options.arthur.arthurUrl ? { arthurUrl: options.arthur.arthurUrl } : {}),
+      arthurLogin: "matrix-user@example.com",
+    });
+    return { configurationError: false, namesOption: false };
+  } catch (error) {
+    return {
+      configurationError: ConfigurationError.isInstance(error),
+      namesOption: error instanceof Error && error.message.includes("`arthurPassword`"),
+    };
+  }
 }

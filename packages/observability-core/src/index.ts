@@ -19,6 +19,7 @@ export {
 } from "./capture/run-span-record";
 export { isSampled } from "./capture/sample-by-trace";
 export { TRUNCATION_MARKER, toJsonSafe, truncateText } from "./capture/to-json-safe";
+export { type CheckOptionsSpec, checkOptions } from "./config/check-options";
 export {
   isLoopbackUrl,
   loadNumber,
@@ -33,6 +34,7 @@ export {
 export {
   ConfigurationError,
   type ConfigurationErrorOptions,
+  type DeliveryOutcome,
   ExportTimeoutError,
   type ExportTimeoutErrorOptions,
   isRetryableStatus,
@@ -41,8 +43,17 @@ export {
   VendorApiError,
   type VendorApiErrorOptions,
 } from "./errors/index";
+export {
+  createVendorExporter,
+  toRecordFailure,
+  type VendorExporter,
+  type VendorExporterOptions,
+  type VendorRecordFailure,
+  type VendorSendContext,
+  type VendorSendItem,
+} from "./export/create-vendor-exporter";
 export type { ExporterStats } from "./export/export-queue";
-export type { Exporter, ExporterContext, ExportResult } from "./export/exporter";
+export type { Exporter, ExporterContext, ExportResult, RecordFailure } from "./export/exporter";
 export {
   createHttpClient,
   type HttpClient,
@@ -53,14 +64,11 @@ export {
   redactSecrets,
 } from "./http/create-http-client";
 export {
-  type DroppedStats,
-  describeError,
-  type ExportStats,
-  type FlushResult,
   ObservabilityCallbackHandler,
   type ObservabilityCallbackHandlerOptions,
 } from "./observability-callback-handler";
 export {
+  COMMON_HANDLER_OPTION_ALIASES,
   COMMON_HANDLER_OPTION_KEYS,
   type CommonHandlerOptions,
   type ExporterHttpOptions,
@@ -69,4 +77,6 @@ export {
   loadHttpSettings,
   pickCommonHandlerOptions,
 } from "./observability-handler-options";
+export { describeError } from "./pipeline/error-reporter";
+export type { DroppedStats, ExportStats, FlushResult } from "./pipeline/handler-stats";
 export { VERSION } from "./version";

@@ -154,8 +154,10 @@ describe("capture", () => {
       cacheReadTokens: 4,
       reasoningTokens: 2,
     });
+    // The name asked for at start stays the name; the answer's own name is kept beside it.
     expect(record!.model).toEqual({
-      name: "text-model-from-output",
+      name: "fake-text-model",
+      responseName: "text-model-from-output",
       params: { model_name: "fake-text-model", n: 3, max_tokens: 256 },
     });
   });
@@ -210,7 +212,8 @@ describe("capture", () => {
     });
     expect(record!.model).toEqual({
       provider: "openai",
-      name: "gpt-test-2024-08-06",
+      name: "gpt-test",
+      responseName: "gpt-test-2024-08-06",
       params: { model: "gpt-test", temperature: 0.2 },
     });
     expect(record!.output).toEqual({

@@ -1,14 +1,18 @@
 import type { BaseCallbackHandlerInput } from "@langchain/core/callbacks/base";
 import type { LLMRunRecord } from "./capture/llm-run-record";
-import { loadNumber } from "./config/load-setting";
+import { loadNumber, MAX_TIMER_MS } from "./config/load-setting";
 import { ConfigurationError } from "./errors/configuration-error";
 
 /** Options every handler of this project accepts (the vendor handlers too). */
 export interface CommonHandlerOptions extends BaseCallbackHandlerInput {
-  /** Default user id of every record; a run's `user_id`/`userId` metadata overrides it. */
+  /** Default user id of every record; a run's `user_id`/`userId` metadata overrides it. @default undefined */
   userId?: string;
-  /** Default session id; a run's `session_id`/`sessionId`/`thread_id` metadata overrides it. */
+  /** Alias of `userId`, spelled as in the Python handlers. @default undefined */
+  user_id?: string;
+  /** Default session id; a run's `session_id`/`sessionId`/`thread_id` metadata overrides it. @default undefined */
   sessionId?: string;
+  /** Alias of `sessionId`, spelled as in the Python handlers. @default undefined */
+  session_id?: string;
   /** Tags added to every record (before the run's own tags). @default [] */
   tags?: string[];
   /** Metadata added to every record (the run's own metadata wins on equal keys). @default {} */
@@ -28,7 +32,7 @@ export interface CommonHandlerOptions extends BaseCallbackHandlerInput {
   flushIntervalMs?: number;
   /** Records each exporter may hold; beyond it the oldest are dropped and counted. @default 10000 */
   maxQueueSize?: number;
-  /** Per-request timeout. @default 10000 */
+  /** Per-request timeout, at most 2147483647 (the longest timer). @default 10000 */
   timeoutMs?: number;
   /** Retries of a failed request (network errors, 408, 425, 429, 5xx only). @default 3 */
   maxRetries?: number;
@@ -44,13 +48,16 @@ export interface CommonHandlerOptions extends BaseCallbackHandlerInput {
   maxInFlightRuns?: number;
   /** A run not ended after this long becomes a `cancelled` record. @default 600000 */
   runTtlMs?: number;
-  /** Default deadline of `flush()` and `shutdown()`. @default 10000 */
+  /**
+   * Default deadline of `flush()`, `shutdown()` and of the drain when the process is about to exit,
+   * at most 2147483647 (the longest timer). @default 10000
+   */
   flushTimeoutMs?: number;
 }
 
 /** The settings of `CommonHandlerOptions` that configure an exporter's HTTP client. */
 export interface ExporterHttpOptions {
-  /** Per-request timeout. @default 10000 */
+  /** Per-request timeout, at most 2147483647 (the longest timer). @default 10000 */
   timeoutMs?: number;
   /** Retries of a failed request (network errors, 408, 425, 429, 5xx only). @default 3 */
   maxRetries?: number;
@@ -64,7 +71,9 @@ export interface ExporterHttpOptions {
  */
 export const COMMON_HANDLER_OPTION_KEYS: Readonly<Record<keyof CommonHandlerOptions, true>> = Object.freeze({
   userId: true,
+  user_id: true,
   sessionId: true,
+  session_id: true,
   tags: true,
   metadata: true,
   mask: true,
@@ -91,6 +100,13 @@ export const COMMON_HANDLER_OPTION_KEYS: Readonly<Record<keyof CommonHandlerOpti
   _awaitHandler: true,
   raiseError: true,
 });
+
+/** The documented aliases among the common options, each with the option it stands for. */
+export const COMMON_HANDLER_OPTION_ALIASES: Readonly<Record<string, keyof CommonHandlerOptions>> =
+  Object.freeze({
+    user_id: "userId",
+    session_id: "sessionId",
+  });
 
 /** Whether `key` is one of the options every handler accepts. */
 export function isCommonHandlerOption(key: string): key is keyof CommonHandlerOptions {
@@ -120,7 +136,13 @@ export function loadHttpSettings(options: ExporterHttpOptions): HttpSettings {
     throw new ConfigurationError({ message: "`fetch` must be a function.", option: "fetch" });
   }
   const settings: HttpSettings = {
-    timeoutMs: loadNumber({ option: "timeoutMs", value: options.timeoutMs, default: 10_000, min: 1 }),
+    timeoutMs: loadNumber({
+      option: "timeoutMs",
+      value: options.timeoutMs,
+      default: 10_000,
+      min: 1,
+      max: MAX_TIMER_MS,
+    }),
     maxRetries: loadNumber({
       option: "maxRetries",
       value: options.maxRetries,

@@ -1,5 +1,12 @@
 import type { ChatMessage, LLMRunRecord, OutputCandidate, RecordOutput, RecordUsage } from "./llm-run-record";
 import { contentText, normalizeMessage } from "./normalize-message";
+import {
+  isLangChainInternalKey,
+  isLangChainInternalTag,
+  isStreamedRun,
+  readModelName,
+  takeUserAndSession,
+} from "./record-rules";
 import { type SizeCounter, toJsonSafe, truncateText } from "./to-json-safe";
 
 /** What the handler remembers of a run between its start and its end. */
@@ -19,6 +26,8 @@ export interface RunState {
   runTags: string[] | undefined;
   startTime: number;
   firstTokenTime: number | undefined;
+  /** The run received tokens or stream events (it was streamed, whatever its params say). */
+  streamed?: boolean;
   /** Usage summed from streamed chunks, or the stream's final usage event. */
   streamUsage: { input: number; output: number; total: number; seen: boolean } | undefined;
 }
@@ -107,21 +116,21 @@ function buildRecord(
   const firstMessage = generations[0]?.message;
   const responseMetadata = firstMessage?.response_metadata ?? {};
 
-  const modelName =
+  const answeredModel =
     firstString(
       responseMetadata.model_name,
       responseMetadata.model,
       generations[0]?.generationInfo?.model_name,
-    ) ??
-    firstString(llmOutput?.model_name, llmOutput?.modelName, llmOutput?.model) ??
-    firstString(params.model, params.model_name, params.modelName) ??
-    firstString(runMetadata.ls_model_name);
+    ) ?? firstString(llmOutput?.model_name, llmOutput?.modelName, llmOutput?.model);
+  const { name: modelName, responseName } = readModelName(params, runMetadata, answeredModel);
   const provider = firstString(responseMetadata.model_provider, runMetadata.ls_provider);
+  if (isStreamedRun(params, state.streamed === true)) params.stream = true;
 
   const metadata: Record<string, unknown> = { ...defaults.metadata };
   for (const [key, value] of Object.entries(runMetadata)) {
     if (!isLangChainInternalKey(key, value)) metadata[key] = value;
   }
+  const { userId, sessionId } = takeUserAndSession(metadata, runMetadata, defaults.metadata, defaults);
 
   const endTime = ending.endTime;
   const record: LLMRunRecord = {
@@ -151,15 +160,13 @@ function buildRecord(
   if (state.parentRunId) record.parentRunId = state.parentRunId;
   if (provider) record.model.provider = provider;
   if (modelName) record.model.name = modelName;
+  if (responseName) record.model.responseName = responseName;
   if (state.firstTokenTime !== undefined) {
     record.timing.timeToFirstTokenMs = Math.max(0, state.firstTokenTime - state.startTime);
   }
   if (ending.error) {
     record.error = { name: ending.error.name, message: truncateText(ending.error.message, maxChars) };
   }
-  const userId = firstString(runMetadata.user_id, runMetadata.userId) ?? defaults.userId;
-  const sessionId =
-    firstString(runMetadata.session_id, runMetadata.sessionId, runMetadata.thread_id) ?? defaults.sessionId;
   if (userId) record.userId = userId;
   if (sessionId) record.sessionId = sessionId;
   return { record, bytes: size.chars };
@@ -325,12 +332,6 @@ function assignCount(usage: RecordUsage, key: Exclude<keyof RecordUsage, "source
   if (isCount(value)) usage[key] = value;
 }
 
-/** `ls_*` keys (read into `model`) and the `versions` map LangChain adds to every model's metadata. */
-function isLangChainInternalKey(key: string, value: unknown): boolean {
-  if (key.startsWith("ls_")) return true;
-  return key === "versions" && typeof value === "object" && value !== null && "@langchain/core" in value;
-}
-
 function firstString(...values: unknown[]): string | undefined {
   for (const value of values) {
     if (typeof value === "string" && value !== "") return value;
@@ -338,11 +339,12 @@ function firstString(...values: unknown[]): string | undefined {
   return undefined;
 }
 
+/** Handler tags, then the run's own, without duplicates and without LangChain's internal tags. */
 function mergeTags(handlerTags: string[], runTags: string[] | undefined): string[] {
   if (!runTags || runTags.length === 0) return [...handlerTags];
   const tags = [...handlerTags];
   for (const tag of runTags) {
-    if (typeof tag === "string" && !tags.includes(tag)) tags.push(tag);
+    if (typeof tag === "string" && !isLangChainInternalTag(tag) && !tags.includes(tag)) tags.push(tag);
   }
   return tags;
 }

@@ -62,8 +62,17 @@ export interface RecordTiming {
 
 export interface RecordModel {
   provider?: string;
+  /**
+   * The model asked for: the most specific name known when the run started (invocation params, then
+   * `ls_model_name`), the same on success and error; the answer's name when nothing named it at start.
+   */
   name?: string;
-  /** The invocation parameters (temperature, max tokens, stop, tools …). */
+  /** The name the provider's answer gave, when it differs from `name` (e.g. a dated snapshot). */
+  responseName?: string;
+  /**
+   * The invocation parameters (temperature, max tokens, stop, tools …); `stream: true` when the run
+   * was streamed (tokens or stream events arrived), whatever the model's own params said.
+   */
   params: Record<string, unknown>;
 }
 

@@ -1,5 +1,8 @@
 import { ConfigurationError } from "../errors/configuration-error";
 
+/** The longest delay a timer takes (2^31 − 1 ms, about 24.8 days): longer ones fire at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /** Where a setting comes from: the option the user passes and the env var that can stand in for it. */
 export interface SettingSource<T> {
   /** The option's name as the user spells it, e.g. `apiKey`. */

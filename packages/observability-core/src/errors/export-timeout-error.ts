@@ -1,4 +1,5 @@
 import { hasMarker, mark, markerFor, ObservabilityError } from "./observability-error";
+import type { DeliveryOutcome } from "./vendor-api-error";
 
 const marker = markerFor("ExportTimeoutError");
 
@@ -7,6 +8,8 @@ export interface ExportTimeoutErrorOptions {
   method?: string;
   url?: string;
   timeoutMs: number;
+  /** `"unknown"` when the request was sent before the deadline: the vendor may have stored it. @default "failed" */
+  outcome?: DeliveryOutcome;
   message?: string;
   cause?: unknown;
 }
@@ -18,6 +21,7 @@ export class ExportTimeoutError extends ObservabilityError {
   readonly url: string | undefined;
   readonly timeoutMs: number;
   readonly isRetryable = true;
+  readonly outcome: DeliveryOutcome;
 
   constructor(options: ExportTimeoutErrorOptions) {
     const target = options.method && options.url ? ` ${options.method} ${options.url}` : "";
@@ -31,6 +35,7 @@ export class ExportTimeoutError extends ObservabilityError {
     this.method = options.method;
     this.url = options.url;
     this.timeoutMs = options.timeoutMs;
+    this.outcome = options.outcome ?? "failed";
   }
 
   static override isInstance(error: unknown): error is ExportTimeoutError {

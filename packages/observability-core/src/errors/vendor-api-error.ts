@@ -11,9 +11,22 @@ export interface VendorApiErrorOptions {
   status?: number;
   responseBody?: string;
   isRetryable?: boolean;
+  /**
+   * `"unknown"` when the request may have reached the vendor and been stored (a connection lost after
+   * the request was sent): such a request is never resent. @default "failed"
+   */
+  outcome?: DeliveryOutcome;
+  /** The wait the vendor asked for (`Retry-After`), in ms, when it answered with one. */
+  retryAfterMs?: number;
   message?: string;
   cause?: unknown;
 }
+
+/**
+ * What a failed request did at the vendor: `"failed"` — surely not stored; `"unknown"` — it may have
+ * been stored (it was sent, then the answer was lost), so sending it again could store it twice.
+ */
+export type DeliveryOutcome = "failed" | "unknown";
 
 const RETRYABLE_STATUS = new Set([408, 425, 429]);
 
@@ -30,6 +43,8 @@ export class VendorApiError extends ObservabilityError {
   readonly status: number | undefined;
   readonly responseBody: string | undefined;
   readonly isRetryable: boolean;
+  readonly outcome: DeliveryOutcome;
+  readonly retryAfterMs: number | undefined;
 
   constructor(options: VendorApiErrorOptions) {
     const responseBody =
@@ -52,6 +67,8 @@ export class VendorApiError extends ObservabilityError {
     this.responseBody = responseBody;
     this.isRetryable =
       options.isRetryable ?? (options.status === undefined ? true : isRetryableStatus(options.status));
+    this.outcome = options.outcome ?? "failed";
+    this.retryAfterMs = options.retryAfterMs;
   }
 
   static override isInstance(error: unknown): error is VendorApiError {

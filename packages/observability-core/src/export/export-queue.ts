@@ -91,6 +91,18 @@ export class ExportQueue {
 
   /** Sends everything now; resolves `true` once nothing is queued or in flight, `false` at the deadline. */
   async drain(deadline: number): Promise<boolean> {
+    const idle = await this.drainQueue(deadline);
+    if (!idle || !this.exporter.settle) return idle;
+    // Background work of the exporter (user callbacks), within the same deadline.
+    return withDeadline(
+      Promise.resolve()
+        .then(() => this.exporter.settle?.())
+        .catch(() => {}),
+      deadline,
+    );
+  }
+
+  private async drainQueue(deadline: number): Promise<boolean> {
     if (this.size === 0 && this.inFlight === 0) return true;
     this.draining++;
     try {
@@ -222,6 +234,8 @@ export class ExportQueue {
         return;
       }
       const failedById = new Map(failures.map((failure) => [failure.recordId, failure]));
+      // One report per distinct error: a whole-batch failure is one problem, not one per record.
+      const reported = new Set<unknown>();
       for (const item of batch) {
         const failure = failedById.get(item.record.recordId);
         if (!failure) {
@@ -234,7 +248,10 @@ export class ExportQueue {
           retry.push(item);
         } else {
           this.stats.failed++;
-          this.options.onError(failure.error);
+          if (!reported.has(failure.error)) {
+            reported.add(failure.error);
+            this.options.onError(failure.error);
+          }
         }
       }
     } finally {
@@ -288,4 +305,16 @@ function measure(record: LLMRunRecord): number {
   } catch {
     return Number.POSITIVE_INFINITY;
   }
+}
+
+/** Resolves `true` when `promise` settles before `deadline` (epoch ms), `false` otherwise. */
+function withDeadline(promise: Promise<unknown>, deadline: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+    timer.unref?.();
+    promise.then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
 }

@@ -4,6 +4,9 @@ import { isRetryableStatus, VendorApiError } from "../errors/vendor-api-error";
 import { detectRuntime } from "../runtime/detect-runtime";
 import { selectTransport } from "../runtime/select-transport";
 import { VERSION } from "../version";
+import { redactSecrets } from "./redact-secrets";
+
+export { redactSecrets };
 
 /** Options of the one HTTP client every exporter uses. */
 export interface HttpClientOptions {
@@ -45,12 +48,26 @@ export interface HttpRequest {
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   /** A path relative to `baseUrl` (no leading slash needed) or an absolute URL. */
   path: string;
+  /** A value sent as JSON. */
   json?: unknown;
+  /**
+   * A body already serialized (e.g. joined from the kit's per-record `json`), sent as is; its
+   * content type is `application/json` unless `headers` say otherwise. Use `json` or `body`, not both.
+   */
+  body?: string;
   headers?: Record<string, string>;
   searchParams?: Record<string, string | number | boolean>;
   signal?: AbortSignal;
   /** Retry this request on retryable failures. @default true */
   retry?: boolean;
+  /**
+   * Whether sending this request twice stores it once (an idempotency key, an upsert): only then is
+   * it resent after it may have reached the vendor (a timeout, a connection lost after sending).
+   * @default true for GET, PUT and DELETE; false for POST and PATCH
+   */
+  idempotent?: boolean;
+  /** Called before each resend of this request (besides the client's own `onRetry`). */
+  onRetry?: () => void;
 }
 
 export interface HttpResponse {
@@ -117,12 +134,18 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         : `${baseUrl}/${request.path.replace(/^\/+/, "")}`;
       const displayUrl = url.split("?")[0] ?? url;
       try {
-        const hasBody = request.json !== undefined;
+        const hasBody = request.json !== undefined || request.body !== undefined;
+        const serialized =
+          request.body ?? (useNodeTransport && hasBody ? JSON.stringify(request.json) : undefined);
         const response = await instance(url, {
           method: request.method,
-          ...(hasBody && !useNodeTransport ? { json: request.json } : {}),
+          ...(hasBody && !useNodeTransport
+            ? serialized !== undefined
+              ? { body: serialized }
+              : { json: request.json }
+            : {}),
           ...(hasBody && useNodeTransport
-            ? ({ observabilityBody: JSON.stringify(request.json) } as Record<string, unknown>)
+            ? ({ observabilityBody: serialized } as Record<string, unknown>)
             : {}),
           ...(hasBody || request.headers
             ? { headers: { ...(hasBody ? { "content-type": "application/json" } : {}), ...request.headers } }
@@ -130,6 +153,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           ...(request.searchParams ? { searchParams: request.searchParams } : {}),
           ...(request.signal ? { signal: request.signal } : {}),
           ...(request.retry === false ? { retry: 0 } : {}),
+          ...(request.onRetry ? { hooks: { beforeRetry: [() => request.onRetry?.()] } } : {}),
         });
         const text = await response.text();
         return { status: response.status, headers: response.headers, text, body: parseJson(text) };
@@ -149,16 +173,6 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       }
     },
   };
-}
-
-/** Replaces each secret in a text with `[redacted]` (a vendor may echo a credential back). */
-export function redactSecrets(text: string, secrets: ReadonlyArray<string | undefined>): string {
-  let result = text;
-  for (const secret of secrets) {
-    if (secret && secret.length >= 4 && result.includes(secret))
-      result = result.split(secret).join("[redacted]");
-  }
-  return result;
 }
 
 /**

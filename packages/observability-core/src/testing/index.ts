@@ -1,4 +1,12 @@
 export {
+  createSeededFaults,
+  type EmulatorFault,
+  type EmulatorFaultRequest,
+  type FaultGenerator,
+  matchesRoute,
+  type SeededFaultsOptions,
+} from "./emulator-fault";
+export {
   type FakeChatResponse,
   FakeDetailedChatModel,
   type FakeDetailedChatModelFields,
@@ -6,4 +14,14 @@ export {
   type FakeDetailedLLMFields,
 } from "./fake-models";
 export { createMemoryExporter, type MemoryExporter, type MemoryExporterOptions } from "./memory-exporter";
+export { type NormalizeForSnapshotOptions, normalizeForSnapshot } from "./normalize-for-snapshot";
+export {
+  type Emulator,
+  type EmulatorAnswer,
+  type EmulatorRequest,
+  type EmulatorRequestLog,
+  type EmulatorRespondContext,
+  type StartEmulatorOptions,
+  startEmulator,
+} from "./start-emulator";
 export { type MockServer, type StartMockServerOptions, startMockServer } from "./start-mock-server";

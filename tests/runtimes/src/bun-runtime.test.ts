@@ -18,24 +18,28 @@ afterEach(async () => {
   removeTemporaryDirectories();
 });
 
+async function runInBun(mode?: "exit-without-flush") {
+  emulators = await startVendorEmulators();
+  // --no-install: resolve from node_modules only, never from the registry.
+  const args = ["--no-install", "run", SCRIPT_APP, "bun", ARTHUR_MODEL_ID, ...(mode ? [mode] : [])];
+  return runProcess(runtimeBinary("bun"), args, {
+    cwd: PACKAGE_DIRECTORY,
+    env: { ...emulators.environment, BUN_INSTALL_CACHE_DIR: temporaryDirectory("bun-cache"), NO_COLOR: "1" },
+  });
+}
+
 describe("Bun", () => {
   it("loads the Node build and delivers over node:http (Bun's own implementation of it)", async () => {
-    emulators = await startVendorEmulators();
-    // --no-install: resolve from node_modules only, never from the registry.
-    const run = await runProcess(
-      runtimeBinary("bun"),
-      ["--no-install", "run", SCRIPT_APP, "bun", ARTHUR_MODEL_ID],
-      {
-        cwd: PACKAGE_DIRECTORY,
-        env: {
-          ...emulators.environment,
-          BUN_INSTALL_CACHE_DIR: temporaryDirectory("bun-cache"),
-          NO_COLOR: "1",
-        },
-      },
-    );
-    const report = readReport<MatrixAppReport>(run);
-    expectMatrixDelivered(emulators, report, "bun", "node-http");
+    const run = await runInBun();
+    expectMatrixDelivered(emulators!, readReport<MatrixAppReport>(run), "bun", "node-http");
+    expect(run.stderr).toBe("");
+  });
+
+  it("delivers from a script that never flushes: Bun emits beforeExit, where core drains", async () => {
+    const run = await runInBun("exit-without-flush");
+    expectMatrixDelivered(emulators!, readReport<MatrixAppReport>(run), "bun", "node-http", {
+      flushed: false,
+    });
     expect(run.stderr).toBe("");
   });
 });

@@ -18,34 +18,35 @@ afterEach(async () => {
   removeTemporaryDirectories();
 });
 
+async function runInDeno(mode?: "exit-without-flush") {
+  emulators = await startVendorEmulators();
+  // The README's permissions: the vendors' hosts (here the emulators), env vars, and the home
+  // directory, which LangChain's LangSmith client reads when `flush()` awaits its callbacks.
+  const permissions = ["--allow-net=127.0.0.1", "--allow-env", "--allow-sys=homedir"];
+  const args = ["run", ...permissions, SCRIPT_APP, "deno", ARTHUR_MODEL_ID, ...(mode ? [mode] : [])];
+  return runProcess(runtimeBinary("deno"), args, {
+    cwd: PACKAGE_DIRECTORY,
+    env: {
+      ...emulators.environment,
+      DENO_DIR: temporaryDirectory("deno-dir"),
+      DENO_NO_UPDATE_CHECK: "1",
+      NO_COLOR: "1",
+    },
+  });
+}
+
 describe("Deno", () => {
   it("loads the Node build and delivers over node:http, with the permissions the README lists", async () => {
-    emulators = await startVendorEmulators();
-    const run = await runProcess(
-      runtimeBinary("deno"),
-      // The README's permissions: the vendors' hosts (here the emulators), env vars, and the home
-      // directory, which LangChain's LangSmith client reads when `flush()` awaits its callbacks.
-      [
-        "run",
-        "--allow-net=127.0.0.1",
-        "--allow-env",
-        "--allow-sys=homedir",
-        SCRIPT_APP,
-        "deno",
-        ARTHUR_MODEL_ID,
-      ],
-      {
-        cwd: PACKAGE_DIRECTORY,
-        env: {
-          ...emulators.environment,
-          DENO_DIR: temporaryDirectory("deno-dir"),
-          DENO_NO_UPDATE_CHECK: "1",
-          NO_COLOR: "1",
-        },
-      },
-    );
-    const report = readReport<MatrixAppReport>(run);
-    expectMatrixDelivered(emulators, report, "deno", "node-http");
+    const run = await runInDeno();
+    expectMatrixDelivered(emulators!, readReport<MatrixAppReport>(run), "deno", "node-http");
+    expect(run.stderr).toBe("");
+  });
+
+  it("delivers from a script that never flushes: Deno emits beforeExit, where core drains", async () => {
+    const run = await runInDeno("exit-without-flush");
+    expectMatrixDelivered(emulators!, readReport<MatrixAppReport>(run), "deno", "node-http", {
+      flushed: false,
+    });
     expect(run.stderr).toBe("");
   });
 });

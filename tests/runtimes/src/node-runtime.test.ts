@@ -11,15 +11,24 @@ afterEach(async () => {
   emulators = undefined;
 });
 
+async function runInNode(mode?: "exit-without-flush") {
+  emulators = await startVendorEmulators();
+  const args = ["--import", "tsx", SCRIPT_APP, "node", ARTHUR_MODEL_ID, ...(mode ? [mode] : [])];
+  return runProcess(process.execPath, args, { cwd: PACKAGE_DIRECTORY, env: emulators.environment });
+}
+
 describe("Node", () => {
   it("delivers every vendor's records and the fan-out's over the keep-alive node:http transport", async () => {
-    emulators = await startVendorEmulators();
-    const run = await runProcess(process.execPath, ["--import", "tsx", SCRIPT_APP, "node", ARTHUR_MODEL_ID], {
-      cwd: PACKAGE_DIRECTORY,
-      env: emulators.environment,
+    const run = await runInNode();
+    expectMatrixDelivered(emulators!, readReport<MatrixAppReport>(run), "node", "node-http");
+    expect(run.stderr).toBe("");
+  });
+
+  it("delivers them from a script that never flushes (the drain at beforeExit), then exits", async () => {
+    const run = await runInNode("exit-without-flush");
+    expectMatrixDelivered(emulators!, readReport<MatrixAppReport>(run), "node", "node-http", {
+      flushed: false,
     });
-    const report = readReport<MatrixAppReport>(run);
-    expectMatrixDelivered(emulators, report, "node", "node-http");
     expect(run.stderr).toBe("");
   });
 });

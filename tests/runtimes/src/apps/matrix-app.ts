@@ -24,6 +24,11 @@ export interface MatrixAppOptions {
   arthur: { apiKey?: string; arthurUrl?: string };
   promptlayer: { apiKey?: string; baseUrl?: string };
   arthurModelId: string;
+  /**
+   * Call `flush()` on every handler before reporting. A script that leaves it out relies on core's
+   * drain when the event loop empties (`beforeExit`, in Node, Bun and Deno). @default true
+   */
+  flush?: boolean;
 }
 
 export interface MatrixAppReport {
@@ -81,7 +86,7 @@ export async function runMatrixApp(options: MatrixAppOptions): Promise<MatrixApp
     answers[name] = String(message.content);
   }
   const flush: MatrixAppReport["flush"] = {};
-  for (const [name, handler] of Object.entries(handlers)) {
+  for (const [name, handler] of Object.entries(options.flush === false ? {} : handlers)) {
     const { ok, timedOut, exported, failed, dropped, pending } = await handler.flush({ timeoutMs: 60_000 });
     flush[name] = { ok, timedOut, exported, failed, dropped, pending };
   }

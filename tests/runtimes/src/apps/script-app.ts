@@ -4,7 +4,15 @@
  */
 import { runMatrixApp } from "./matrix-app.ts";
 
-const [runtime = "unknown", arthurModelId = ""] = typeof process === "undefined" ? [] : process.argv.slice(2);
-const report = await runMatrixApp({ runtime, arthurModelId, trubrics: {}, arthur: {}, promptlayer: {} });
+const [runtime = "unknown", arthurModelId = "", mode] = process.argv.slice(2);
+const report = await runMatrixApp({
+  runtime,
+  arthurModelId,
+  trubrics: {},
+  arthur: {},
+  promptlayer: {},
+  // `exit-without-flush`: the script ends with records still queued; the exit drain must send them.
+  flush: mode !== "exit-without-flush",
+});
 // biome-ignore lint/suspicious/noConsole: the report goes to stdout, where the test reads it.
 console.log(`MATRIX-REPORT ${JSON.stringify(report)}`);

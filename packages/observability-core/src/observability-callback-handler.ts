@@ -249,7 +249,7 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
       const callbacks = awaitAllCallbacks().catch((error: unknown) => this.reportError(error));
       timedOut = !(await withDeadline(callbacks, deadline));
       this.runStore.sweep(Date.now());
-      timedOut = !(await this.pipeline.drain(deadline)) || timedOut;
+      timedOut = !(await this.pipeline.drain(deadline, { holdProcess: true })) || timedOut;
     } catch (error) {
       this.reportError(error);
     }
@@ -293,7 +293,10 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
         parentRunId,
         traceId: this.runStore.traceOf(runId, parentRunId),
         kind,
-        name: runName ?? (llm as { name?: string })?.name ?? serializedId[serializedId.length - 1] ?? kind,
+        name:
+          firstString(runName, (llm as { name?: unknown } | undefined)?.name) ??
+          serializedId[serializedId.length - 1] ??
+          kind,
         serializedId,
         prompts,
         messages,
@@ -350,6 +353,11 @@ function pickCallbackInput(options: BaseCallbackHandlerInput | undefined): BaseC
     if (options[key] !== undefined) input[key] = options[key];
   }
   return input;
+}
+
+function firstString(...values: unknown[]): string | undefined {
+  for (const value of values) if (typeof value === "string" && value !== "") return value;
+  return undefined;
 }
 
 function addStreamUsage(run: RunState, usage: Record<string, unknown>, isFinal: boolean): void {

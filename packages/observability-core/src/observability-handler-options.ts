@@ -32,9 +32,24 @@ export interface CommonHandlerOptions extends BaseCallbackHandlerInput {
   flushIntervalMs?: number;
   /** Records each exporter may hold; beyond it the oldest are dropped and counted. @default 10000 */
   maxQueueSize?: number;
+  /**
+   * Estimated bytes of records each exporter may hold (the size estimates records carry); beyond it
+   * the oldest are dropped and counted (`dropped.queueFull`). @default 33554432 (32 MB)
+   */
+  maxQueueBytes?: number;
+  /**
+   * A record kept queued this long without being delivered (the vendor keeps failing) is dropped
+   * and counted (`dropped.expired`); at most 2147483647. @default 600000 (10 minutes)
+   */
+  maxRecordAgeMs?: number;
   /** Per-request timeout, at most 2147483647 (the longest timer). @default 10000 */
   timeoutMs?: number;
-  /** Retries of a failed request (network errors, 408, 425, 429, 5xx only). @default 3 */
+  /**
+   * Resends of one request by the HTTP client, only where a resend is safe (idempotent requests
+   * after network errors, timeouts, 408, 425, 429, 5xx; any request after a refused connection, 429
+   * or 503). Records that still fail for a retryable reason stay queued and go in a later batch
+   * (`stats().requeued`), within `maxQueueSize`, `maxQueueBytes` and `maxRecordAgeMs`. @default 3
+   */
   maxRetries?: number;
   /** Receives every background failure. @default one `console.warn` per distinct error */
   onError?: (error: unknown) => void;
@@ -59,7 +74,12 @@ export interface CommonHandlerOptions extends BaseCallbackHandlerInput {
 export interface ExporterHttpOptions {
   /** Per-request timeout, at most 2147483647 (the longest timer). @default 10000 */
   timeoutMs?: number;
-  /** Retries of a failed request (network errors, 408, 425, 429, 5xx only). @default 3 */
+  /**
+   * Resends of one request by the HTTP client, only where a resend is safe (idempotent requests
+   * after network errors, timeouts, 408, 425, 429, 5xx; any request after a refused connection, 429
+   * or 503). Records that still fail for a retryable reason stay queued and go in a later batch
+   * (`stats().requeued`), within `maxQueueSize`, `maxQueueBytes` and `maxRecordAgeMs`. @default 3
+   */
   maxRetries?: number;
   /** Custom fetch passed to the HTTP client. @default globalThis.fetch */
   fetch?: typeof globalThis.fetch;
@@ -82,6 +102,8 @@ export const COMMON_HANDLER_OPTION_KEYS: Readonly<Record<keyof CommonHandlerOpti
   maxBatchBytes: true,
   flushIntervalMs: true,
   maxQueueSize: true,
+  maxQueueBytes: true,
+  maxRecordAgeMs: true,
   timeoutMs: true,
   maxRetries: true,
   onError: true,

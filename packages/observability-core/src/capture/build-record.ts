@@ -109,7 +109,12 @@ function buildRecord(
   const llmOutput = (ending.result?.llmOutput ?? undefined) as Record<string, unknown> | undefined;
   const runMetadata = state.runMetadata ?? {};
   const size: SizeCounter = { chars: 700 };
-  const params = (toJsonSafe(state.invocationParams ?? {}, maxChars, size) ?? {}) as Record<string, unknown>;
+  const copiedParams = toJsonSafe(state.invocationParams ?? {}, maxChars, size);
+  const params = (
+    copiedParams !== null && typeof copiedParams === "object" && !Array.isArray(copiedParams)
+      ? copiedParams
+      : {}
+  ) as Record<string, unknown>;
 
   const { messages, prompt } = readInput(state, index, maxChars);
   const output = readOutput(generations, maxChars, size);

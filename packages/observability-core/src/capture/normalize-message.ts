@@ -1,5 +1,5 @@
 import type { ChatMessage, ChatRole, ContentPart, ToolCall } from "./llm-run-record";
-import { truncateText } from "./to-json-safe";
+import { safeText, toJsonSafe, truncateText } from "./to-json-safe";
 
 /** The fields of a LangChain message this module reads (duck-typed so any copy of `@langchain/core` works). */
 interface MessageLike {
@@ -27,16 +27,29 @@ const ROLE_BY_TYPE: Record<string, ChatRole> = {
 
 /** The LangChain message type (`human`, `ai`, `system`, `tool`, `function`, `generic` …). */
 export function messageType(message: MessageLike): string {
-  if (typeof message.getType === "function") return message.getType();
-  if (typeof message._getType === "function") return message._getType();
+  if (typeof message.getType === "function") return String(message.getType());
+  if (typeof message._getType === "function") return String(message._getType());
   return typeof message.type === "string" ? message.type : "generic";
+}
+
+function stringOr(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+/** `String(value)`, or a placeholder when even that throws (an object with a throwing `toString`). */
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return "[Unserializable]";
+  }
 }
 
 /** Text of a message's content: the string itself, or its text parts joined. */
 export function contentText(content: unknown, maxChars: number): { text: string; parts?: ContentPart[] } {
-  if (typeof content === "string") return { text: truncateText(content, maxChars) };
+  if (typeof content === "string") return { text: safeText(content, maxChars) };
   if (!Array.isArray(content))
-    return { text: content == null ? "" : truncateText(String(content), maxChars) };
+    return { text: content == null ? "" : safeText(safeString(content), maxChars) };
   let text = "";
   let hasNonText = false;
   const parts: ContentPart[] = [];
@@ -60,40 +73,56 @@ export function contentText(content: unknown, maxChars: number): { text: string;
   return hasNonText ? { text: truncated, parts } : { text: truncated };
 }
 
+/**
+ * A non-text content part (image, audio, file, tool use …) as JSON-safe data: nested strings and
+ * arrays cut at `maxChars`, inlined base64 (data URLs, a block's base64 `data`) replaced by a
+ * placeholder naming type and size (`[image/png 6.1 MB]`).
+ */
 function truncateParts(block: ContentPart, maxChars: number): ContentPart {
-  const result: ContentPart = { type: block.type };
-  for (const [key, value] of Object.entries(block)) {
-    result[key] = typeof value === "string" ? truncateText(value, maxChars) : value;
-  }
-  return result;
+  const copied = toJsonSafe(block, maxChars);
+  const part = (
+    copied !== null && typeof copied === "object" && !Array.isArray(copied) ? copied : {}
+  ) as Record<string, unknown>;
+  return { ...part, type: typeof part.type === "string" ? part.type : "unknown" };
 }
 
-/** Maps one LangChain message to the normalized, role-mapped shape (never throws on unknown types). */
+/** Maps one LangChain message to the normalized, role-mapped shape; never throws (a hostile object included). */
 export function normalizeMessage(message: unknown, maxChars: number): ChatMessage {
+  try {
+    return readMessage(message, maxChars);
+  } catch {
+    return { role: "user", content: "[Unserializable]" };
+  }
+}
+
+function readMessage(message: unknown, maxChars: number): ChatMessage {
   if (message === null || typeof message !== "object") {
-    return { role: "user", content: truncateText(String(message ?? ""), maxChars) };
+    return { role: "user", content: safeText(safeString(message ?? ""), maxChars) };
   }
   const source = message as MessageLike;
   const type = messageType(source);
   const openAiRole = source.additional_kwargs?.__openai_role__;
   const role: ChatRole =
     type === "generic" || type === "chat"
-      ? (source.role ?? "user")
+      ? (stringOr(source.role) ?? "user")
       : typeof openAiRole === "string" && type === "system"
         ? openAiRole === "developer"
           ? "system"
           : openAiRole
-        : (ROLE_BY_TYPE[type] ?? source.role ?? type);
+        : (ROLE_BY_TYPE[type] ?? stringOr(source.role) ?? type);
   const { text, parts } = contentText(source.content, maxChars);
   const result: ChatMessage = { role, content: text };
   if (parts) result.parts = parts;
   const name = source.name ?? (source.additional_kwargs?.name as string | undefined);
   if (typeof name === "string" && name !== "") result.name = name;
   if (Array.isArray(source.tool_calls) && source.tool_calls.length > 0) {
-    result.toolCalls = source.tool_calls.map(
-      (call): ToolCall =>
-        call.id ? { id: call.id, name: call.name, args: call.args } : { name: call.name, args: call.args },
-    );
+    result.toolCalls = source.tool_calls.map((call): ToolCall => {
+      // Tool arguments come from the model or the user's code: BigInt, cycles, binary … all happen.
+      const args = toJsonSafe(call?.args, maxChars);
+      const name = stringOr(call?.name) ?? "";
+      const id = stringOr(call?.id);
+      return id ? { id, name, args } : { name, args };
+    });
   }
   if (typeof source.tool_call_id === "string") result.toolCallId = source.tool_call_id;
   const functionCall = source.additional_kwargs?.function_call as
@@ -104,8 +133,8 @@ export function normalizeMessage(message: unknown, maxChars: number): ChatMessag
       name: functionCall.name,
       arguments:
         typeof functionCall.arguments === "string"
-          ? functionCall.arguments
-          : JSON.stringify(functionCall.arguments ?? {}),
+          ? truncateText(functionCall.arguments, maxChars)
+          : JSON.stringify(toJsonSafe(functionCall.arguments ?? {}, maxChars)),
     };
   }
   return result;

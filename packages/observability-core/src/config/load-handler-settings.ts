@@ -34,8 +34,9 @@ export interface HandlerSettings {
     maxBatchSize: number;
     maxBatchBytes: number;
     maxQueueSize: number;
+    maxQueueBytes: number;
+    maxRecordAgeMs: number;
     flushIntervalMs: number;
-    maxRetries: number;
   };
   http: HttpSettings;
   runStore: { maxInFlightRuns: number; runTtlMs: number };
@@ -109,6 +110,19 @@ export function loadHandlerSettings(
     min: 1,
     integer: true,
   });
+  const maxQueueBytes = loadNumber({
+    option: "maxQueueBytes",
+    value: options.maxQueueBytes,
+    default: 32 * 1024 * 1024,
+    min: 1024,
+  });
+  const maxRecordAgeMs = loadNumber({
+    option: "maxRecordAgeMs",
+    value: options.maxRecordAgeMs,
+    default: 600_000,
+    min: 1,
+    max: MAX_TIMER_MS,
+  });
   const http = loadHttpSettings(options);
   const maxInFlightRuns = loadNumber({
     option: "maxInFlightRuns",
@@ -165,7 +179,7 @@ export function loadHandlerSettings(
     mask: options.mask ?? undefined,
     onError: options.onError ?? undefined,
     sampleRate,
-    queue: { maxBatchSize, maxBatchBytes, maxQueueSize, flushIntervalMs, maxRetries: http.maxRetries },
+    queue: { maxBatchSize, maxBatchBytes, maxQueueSize, maxQueueBytes, maxRecordAgeMs, flushIntervalMs },
     http,
     runStore: { maxInFlightRuns, runTtlMs },
     flushTimeoutMs,

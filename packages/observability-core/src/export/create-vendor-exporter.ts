@@ -1,10 +1,10 @@
 import type { LLMRunRecord } from "../capture/llm-run-record";
 import type { RunSpanRecord } from "../capture/run-span-record";
+import { MAX_TIMER_MS } from "../config/load-setting";
 import { ConfigurationError } from "../errors/configuration-error";
 import { ObservabilityError } from "../errors/observability-error";
 import type { DeliveryOutcome } from "../errors/vendor-api-error";
 import { redactSecrets } from "../http/redact-secrets";
-import { MAX_TIMER_MS } from "../http/timer-limits";
 import type { Exporter, ExporterContext, ExportResult, RecordFailure } from "./exporter";
 
 /** A record that failed to be delivered, as `send` reports it (records not listed were delivered). */

@@ -126,6 +126,38 @@ describe("drain when the process is about to exit (beforeExit)", () => {
   }, 120_000);
 });
 
+describe("an awaited flush()", () => {
+  it("holds the process until it settles, even while a failing vendor pauses the queue", async () => {
+    const result = await runScript(`
+      import { FakeListChatModel } from "@langchain/core/utils/testing";
+      import { ObservabilityCallbackHandler } from ${JSON.stringify(sourceEntries.core)};
+      const handler = new ObservabilityCallbackHandler({
+        onError: () => {},
+        exporters: [{ name: "failing", maxBatchSize: 10, async export() { throw new Error("vendor down"); } }],
+      });
+      const model = new FakeListChatModel({ responses: ["x"] });
+      for (let index = 0; index < 3; index++) {
+        await model.invoke("hi", { callbacks: [handler] });
+        const { timedOut } = await handler.flush({ timeoutMs: 60_000 });
+        console.log(JSON.stringify({ flushed: index, timedOut }));
+      }
+    `);
+    // Without the hold, the second flush waits on the queue's unref'd pause timer, the event loop
+    // empties and Node ends the script with exit code 13 (unsettled top-level await).
+    expect(result.status).toBe(0);
+    expect(
+      result.stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line)),
+    ).toEqual([
+      { flushed: 0, timedOut: false },
+      { flushed: 1, timedOut: false },
+      { flushed: 2, timedOut: false },
+    ]);
+  }, 120_000);
+});
+
 describe("exit drain registry", () => {
   it("installs one beforeExit listener however many handlers capture, and none once all are shut down", async () => {
     const before = process.listenerCount("beforeExit");

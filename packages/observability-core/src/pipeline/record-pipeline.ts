@@ -2,11 +2,13 @@ import type { BuiltRecord } from "../capture/build-record";
 import type { LLMRunRecord } from "../capture/llm-run-record";
 import type { RunSpanRecord } from "../capture/run-span-record";
 import { isSampled } from "../capture/sample-by-trace";
+import { type SizeCounter, toJsonSafeRecord } from "../capture/to-json-safe";
 import type { HandlerExporter, HandlerSettings } from "../config/load-handler-settings";
+import { MAX_TIMER_MS } from "../config/load-setting";
 import { ObservabilityError } from "../errors/observability-error";
 import { ExportQueue } from "../export/export-queue";
 import type { Exporter } from "../export/exporter";
-import { describeError, type ErrorReporter } from "./error-reporter";
+import { describeError, type ErrorReporter, isThenable } from "./error-reporter";
 import { armExitDrain, type ExitDrainTarget } from "./exit-drain";
 
 /** What the pipeline counted before records reached a queue. */
@@ -17,6 +19,8 @@ export interface PipelineCounters {
   sampled: number;
   /** Records `mask` dropped (returned `null`, or threw). */
   masked: number;
+  /** Records dropped because `mask` returned something else than a record or `null` (a promise, `undefined` …). */
+  invalidMask: number;
 }
 
 /**
@@ -27,18 +31,21 @@ export interface PipelineCounters {
 export class RecordPipeline {
   /** Every exporter's queue, in the order the exporters were given. */
   readonly queues: ExportQueue[];
-  readonly counters: PipelineCounters = { captured: 0, sampled: 0, masked: 0 };
+  readonly counters: PipelineCounters = { captured: 0, sampled: 0, masked: 0, invalidMask: 0 };
   private readonly runQueues: ExportQueue[];
   private readonly spanQueues: ExportQueue[];
   private readonly sampleRate: number;
   private readonly mask: HandlerSettings["mask"];
   private readonly reportError: ErrorReporter;
+  private readonly maxFieldChars: number;
+  private readonly reportedMaskMistakes = new Set<string>();
   /** Records handed to queues (each once, whatever the number of queues): tells the exit drain it is due. */
   private queued = 0;
 
   constructor(settings: HandlerSettings, reportError: ErrorReporter) {
     this.sampleRate = settings.sampleRate;
     this.mask = settings.mask;
+    this.maxFieldChars = settings.recordDefaults.maxFieldChars;
     this.reportError = reportError;
     this.queues = [];
     this.runQueues = [];
@@ -68,9 +75,15 @@ export class RecordPipeline {
         this.counters.sampled++;
         continue;
       }
-      const output = this.applyMask(record);
-      if (!output) continue;
-      for (const queue of this.runQueues) queue.enqueue(output, output === record ? bytes : -1);
+      let output = record;
+      let outputBytes = bytes;
+      if (this.mask) {
+        const masked = this.applyMask(record);
+        if (!masked) continue;
+        output = masked.record;
+        outputBytes = masked.bytes;
+      }
+      for (const queue of this.runQueues) queue.enqueue(output, outputBytes);
       this.queued++;
       armExitDrain();
     }
@@ -88,12 +101,16 @@ export class RecordPipeline {
   }
 
   /**
-   * Runs the user's `mask` on a record: the record to send, or `null` when it is dropped (counted
-   * `masked`). A mask that throws drops the record (fail closed) and is reported.
+   * Runs the user's `mask` on a record: the record to send, or `null` when it is dropped. `null`
+   * from the mask drops it on purpose (`masked`); a mask that throws drops it too (fail closed,
+   * `masked`, reported). `mask` is synchronous by contract: a promise, `undefined` (a forgotten
+   * `return`) or anything that is not a record drops the record (`invalidMask`), reported once per
+   * kind of mistake so a broken mask does not flood `onError`. What the mask returns is made
+   * JSON-safe again (it may have put anything in), within the same field limits.
    */
-  applyMask(record: LLMRunRecord): LLMRunRecord | null {
-    if (!this.mask) return record;
-    let output: LLMRunRecord | null;
+  applyMask(record: LLMRunRecord): { record: LLMRunRecord; bytes: number } | null {
+    if (!this.mask) return { record, bytes: -1 };
+    let output: unknown;
     try {
       output = this.mask(record);
     } catch (error) {
@@ -103,19 +120,46 @@ export class RecordPipeline {
           cause: error,
         }),
       );
-      output = null;
-    }
-    if (!output || typeof output !== "object") {
       this.counters.masked++;
       return null;
     }
-    return output;
+    if (output === null) {
+      this.counters.masked++;
+      return null;
+    }
+    const mistake = maskMistake(output);
+    if (mistake !== undefined) {
+      // A rejected promise from an async mask must not become an unhandled rejection.
+      if (isThenable(output)) Promise.resolve(output).then(undefined, () => {});
+      this.counters.invalidMask++;
+      if (!this.reportedMaskMistakes.has(mistake.kind)) {
+        this.reportedMaskMistakes.add(mistake.kind);
+        this.reportError(new ObservabilityError({ message: mistake.message }));
+      }
+      return null;
+    }
+    const size: SizeCounter = { chars: 0 };
+    const safe = toJsonSafeRecord(output, this.maxFieldChars, size) as LLMRunRecord;
+    return { record: safe, bytes: size.chars };
   }
 
-  /** Sends everything queued; `true` once every queue is empty and idle, `false` at the deadline. */
-  async drain(deadline: number): Promise<boolean> {
-    const drained = await Promise.all(this.queues.map((queue) => queue.drain(deadline)));
-    return !drained.includes(false);
+  /**
+   * Sends everything queued; `true` once every queue is empty and idle, `false` at the deadline.
+   * With `holdProcess` (a `flush()` someone awaits) the process is held open until it settles or
+   * the deadline passes: otherwise a queue pausing after a failure (its timers are unref'd) would let
+   * the event loop empty and end the process with the awaited flush never settled. The exit drain
+   * does not hold: only requests in flight keep the process alive then.
+   */
+  async drain(deadline: number, options: { holdProcess?: boolean } = {}): Promise<boolean> {
+    const hold = options.holdProcess
+      ? setTimeout(() => {}, Math.max(0, Math.min(deadline - Date.now(), MAX_TIMER_MS)))
+      : undefined;
+    try {
+      const drained = await Promise.all(this.queues.map((queue) => queue.drain(deadline)));
+      return !drained.includes(false);
+    } finally {
+      clearTimeout(hold);
+    }
   }
 
   /** Records queued or in flight in every queue. */
@@ -174,4 +218,37 @@ function createQueue(
     onError: reportError,
   });
   return queue;
+}
+
+/** What is wrong with what a mask returned, if anything (`null` is fine: it drops the record). */
+function maskMistake(output: unknown): { kind: string; message: string } | undefined {
+  if (isThenable(output)) {
+    return {
+      kind: "promise",
+      message:
+        "mask returned a promise; mask must be synchronous (return the record, or null to drop it). Records are dropped until it is fixed.",
+    };
+  }
+  if (output === undefined) {
+    return {
+      kind: "undefined",
+      message:
+        "mask returned undefined (a missing `return`?); return the record, or null to drop it. Records are dropped until it is fixed.",
+    };
+  }
+  if (typeof output !== "object" || Array.isArray(output)) {
+    return {
+      kind: "not-a-record",
+      message: `mask returned ${Array.isArray(output) ? "an array" : `a ${typeof output}`}, not a record; return the record, or null to drop it.`,
+    };
+  }
+  const { recordId, runId, traceId } = output as Partial<LLMRunRecord>;
+  if (typeof recordId !== "string" || typeof runId !== "string" || typeof traceId !== "string") {
+    return {
+      kind: "not-a-record",
+      message:
+        "mask returned an object without the record's recordId, runId and traceId; return the (rewritten) record, or null to drop it.",
+    };
+  }
+  return undefined;
 }

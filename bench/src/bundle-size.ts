@@ -99,18 +99,6 @@ export async function measureBundleSizes(): Promise<BundleSizeRow[]> {
   return rows;
 }
 
-/** Fails the run when a vendor package is over the budget: sizes are exact, so CI can hold the line. */
-export function assertBundleBudget(rows: BundleSizeRow[]): void {
-  const over = rows.filter((row) => row.met === false);
-  if (over.length > 0) {
-    throw new Error(
-      `edge bundle over ${BUNDLE_BUDGET_BYTES / 1000} KB (min + gzip): ${over
-        .map((row) => `${row.package} ${(row.gzippedBytes / 1000).toFixed(1)} KB`)
-        .join(", ")}`,
-    );
-  }
-}
-
 /** Package names of a bundle's inputs (`node_modules/<name>/…`, the last `node_modules` wins). */
 function bundledPackages(inputs: string[]): string[] {
   const names = new Set<string>();

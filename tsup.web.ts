@@ -21,17 +21,17 @@ const webSiblings: EsbuildPlugin = {
 };
 
 /**
- * The web build of a package's entries (`<name>.web.js` / `.web.cjs` beside the Node build), for
- * the `workerd`, `edge-light`, `worker` and `browser` conditions of its `exports`. Built for the
- * browser platform, so a Node built-in that slips in fails the build instead of a user's bundle.
- * Types are the Node build's (the API is the same).
+ * The web build of a package's entries, in `dist/web/` beside the Node build, for the `workerd`,
+ * `edge-light`, `worker` and `browser` conditions of its `exports`. Built for the browser
+ * platform, so a Node built-in that slips in fails the build instead of a user's bundle. Types are
+ * the Node build's (the API is the same).
  */
 export function createWebBuild(packageDirectory: string, entry: Record<string, string>): Options {
-  const webEntry = Object.fromEntries(Object.entries(entry).map(([name, path]) => [`${name}.web`, path]));
   return {
-    ...createPackageBuild(packageDirectory, webEntry),
+    ...createPackageBuild(packageDirectory, entry),
+    outDir: "dist/web",
     dts: false,
-    // The Node build (same folder, built in parallel) cleans; it must spare these files.
+    // The Node build (same dist folder, built in parallel) cleans; it spares dist/web.
     clean: false,
     platform: "browser",
     target: "es2022",
@@ -39,7 +39,7 @@ export function createWebBuild(packageDirectory: string, entry: Record<string, s
   };
 }
 
-/** What the Node build of a package with a web build passes as `clean`: everything but the web files. */
+/** What the Node build of a package with a web build passes as `clean`: everything but `dist/web`. */
 export function cleanAllButWebBuild(): string[] {
-  return ["!**/*.web.js", "!**/*.web.cjs"];
+  return ["!web/**"];
 }

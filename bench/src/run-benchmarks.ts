@@ -6,7 +6,10 @@ import { measureInstallWeight } from "./install-weight";
 import { measureInterleaved, median, percentile, printTable, type Variant } from "./measure";
 import { type Sink, startSinkProcess } from "./sink-client";
 import {
+  chainInput,
   coreWithMemoryExporter,
+  coreWithSpanExporter,
+  createFiveStepChain,
   createModel,
   fanOutHandler,
   type HandlerSetup,
@@ -25,6 +28,12 @@ const only = process.argv
   .find((argument) => argument.startsWith("--only="))
   ?.slice("--only=".length)
   .split(",");
+// `--variants=no-op,Trubrics` keeps only the variants whose name contains one of the words (cpu section).
+const variantFilter = process.argv
+  .find((argument) => argument.startsWith("--variants="))
+  ?.slice("--variants=".length)
+  .split(",")
+  .map((word) => word.toLowerCase());
 const settings = quick
   ? {
       cpu: { rounds: 3, callsPerRound: 40, warmupRounds: 1 },
@@ -59,7 +68,24 @@ function sequential(setup: HandlerSetup): Variant {
   };
 }
 
+/** The same, on the 5-step chain (6 runs per call): the row names end with ", 5-step chain". */
+function sequentialChain(setup: HandlerSetup): Variant {
+  const chain = createFiveStepChain();
+  return {
+    name: `${setup.name}, 5-step chain`,
+    async round(calls) {
+      for (let index = 0; index < calls; index++)
+        await chain.invoke(chainInput, { callbacks: setup.callbacks });
+      await setup.flush();
+    },
+  };
+}
+
+const CHAIN_BASE = "no-op handler, 5-step chain";
+
 async function cpuSection(sink: Sink) {
+  const keep = (name: string) =>
+    !variantFilter || variantFilter.some((word) => name.toLowerCase().includes(word)) || /^no-op/.test(name);
   const setups = [
     noHandler(),
     noopHandler(),
@@ -71,8 +97,14 @@ async function cpuSection(sink: Sink) {
     naiveHandler(sink.url),
     langfuseHandler(sink.url),
     langsmithHandler(sink.url),
-  ];
-  const results = await measureInterleaved(setups.map(sequential), settings.cpu);
+  ].filter((setup) => keep(setup.name));
+  const chainSetups = [noopHandler(), coreWithMemoryExporter(), coreWithSpanExporter()].filter((setup) =>
+    keep(`${setup.name}, 5-step chain`),
+  );
+  const results = await measureInterleaved(
+    [...setups.map(sequential), ...chainSetups.map(sequentialChain)],
+    settings.cpu,
+  );
   const byName = new Map(results.map((result) => [result.name, result]));
   const cpuOf = (name: string) => byName.get(name)!.medianCpuMicros;
   const wallOf = (name: string) => byName.get(name)!.medianMicros;
@@ -84,16 +116,19 @@ async function cpuSection(sink: Sink) {
     "PromptLayer (ours)": { against: "naive", base: "naive fetch per record", limit: 0.8 },
     "fan-out, 3 vendors (ours)": { against: "PromptLayer", base: "PromptLayer (ours)", limit: 1.2 },
   };
+  // Chain rows are compared with the no-op handler on the same chain.
+  const noopOf = (name: string) => (name.endsWith(", 5-step chain") ? CHAIN_BASE : "no-op handler");
   const rows = results.map((result) => {
-    const target = targets[result.name];
+    // With --variants a target's base may be left out: that row then has no target.
+    const target = byName.has(targets[result.name]?.base ?? "") ? targets[result.name] : undefined;
     const ratio = target ? result.medianCpuMicros / cpuOf(target.base) : undefined;
     const wallRatio = target ? result.medianMicros / wallOf(target.base) : undefined;
     return {
       variant: result.name,
       cpuMicrosPerCall: result.medianCpuMicros,
       wallMicrosPerCall: result.medianMicros,
-      cpuRatioToNoop: result.medianCpuMicros / cpuOf("no-op handler"),
-      wallRatioToNoop: result.medianMicros / wallOf("no-op handler"),
+      cpuRatioToNoop: result.medianCpuMicros / cpuOf(noopOf(result.name)),
+      wallRatioToNoop: result.medianMicros / wallOf(noopOf(result.name)),
       target: target ? `≤ ${target.limit}× ${target.against}` : "",
       ratioToTarget: ratio,
       wallRatioToTarget: wallRatio,
@@ -115,7 +150,7 @@ async function cpuSection(sink: Sink) {
       row.met === undefined ? "" : row.met ? "yes" : "NO",
     ]),
   );
-  for (const setup of setups) await setup.shutdown();
+  for (const setup of [...setups, ...chainSetups]) await setup.shutdown();
   report.cpuCost = rows;
 }
 

@@ -1,7 +1,10 @@
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { awaitAllCallbacks } from "@langchain/core/callbacks/promises";
 import { HumanMessage, SystemMessage } from "@langchain/core/messages";
+import { StringOutputParser } from "@langchain/core/output_parsers";
 import type { LLMResult } from "@langchain/core/outputs";
+import { ChatPromptTemplate } from "@langchain/core/prompts";
+import { type Runnable, RunnableLambda, RunnableSequence } from "@langchain/core/runnables";
 import { LangChainTracer } from "@langchain/core/tracers/tracer_langchain";
 import { ArthurCallbackHandler, exportArthur } from "@langchain-observability/arthur";
 import { createArthurTokenSequenceModel } from "@langchain-observability/arthur/testing";
@@ -36,6 +39,26 @@ export function createModel(sleepMs = 0): FakeDetailedChatModel {
     ],
   });
 }
+
+/**
+ * A 5-step chain (prompt → model → parser → two small functions): 6 runs per call, one of them a
+ * model call, for the whole-tree variant.
+ */
+export function createFiveStepChain(sleepMs = 0): Runnable<{ question: string }, string> {
+  const prompt = ChatPromptTemplate.fromMessages([
+    ["system", "You are a helpful assistant. Answer in one short sentence."],
+    ["human", "{question}"],
+  ]);
+  return RunnableSequence.from([
+    prompt,
+    createModel(sleepMs),
+    new StringOutputParser(),
+    RunnableLambda.from((text: string) => text.trim()).withConfig({ runName: "trim" }),
+    RunnableLambda.from((text: string) => text.toUpperCase()).withConfig({ runName: "shout" }),
+  ]);
+}
+
+export const chainInput = { question: "What is the capital of France?" };
 
 /** A handler that implements the model callbacks and does nothing: the floor any handler pays. */
 export class NoopHandler extends BaseCallbackHandler {
@@ -169,6 +192,19 @@ export function coreWithMemoryExporter(): HandlerSetup {
       await handler.flush();
       exporter.records.length = 0;
       exporter.batches.length = 0;
+    },
+  };
+}
+
+/** Core with an in-memory exporter that consumes spans: the whole run tree is captured. */
+export function coreWithSpanExporter(): HandlerSetup {
+  const exporter = createMemoryExporter({ consumes: "spans" });
+  const handler = new ObservabilityCallbackHandler({ exporters: [exporter] });
+  return {
+    ...ours("core + in-memory, whole tree", handler),
+    flush: async () => {
+      await handler.flush();
+      exporter.clear();
     },
   };
 }

@@ -14,6 +14,7 @@ export {
   isRunSpanRecord,
   type RunSpanDocument,
   type RunSpanEvent,
+  type RunSpanGraphPosition,
   type RunSpanKind,
   type RunSpanRecord,
 } from "./capture/run-span-record";

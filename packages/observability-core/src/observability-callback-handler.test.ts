@@ -512,7 +512,7 @@ describe("run store", () => {
 describe("masking, sampling and content capture", () => {
   it("applies mask to every content field, and drops records it returns null for", async () => {
     const { handler, records } = setup({
-      mask: (record) => {
+      mask: (record: LLMRunRecord) => {
         if (record.input.prompt.includes("drop me")) return null;
         const redact = (text: string) => text.replaceAll(/\d{4}-\d{4}/g, "[card]");
         return {

@@ -1,3 +1,4 @@
+import type { AgentAction, AgentFinish } from "@langchain/core/agents";
 import { BaseCallbackHandler, type BaseCallbackHandlerInput } from "@langchain/core/callbacks/base";
 import { awaitAllCallbacks } from "@langchain/core/callbacks/promises";
 import type { Serialized } from "@langchain/core/load/serializable";
@@ -5,6 +6,7 @@ import { buildRecords, type LLMResultLike, type RecordDefaults, type RunState } 
 import type { LLMRunRecord } from "./capture/llm-run-record";
 import type { RunSpanRecord } from "./capture/run-span-record";
 import { RunStore } from "./capture/run-store";
+import { SpanCapture } from "./capture/span-capture";
 import { loadFlushTimeout, loadHandlerSettings } from "./config/load-handler-settings";
 import type { Exporter } from "./export/exporter";
 import type { CommonHandlerOptions } from "./observability-handler-options";
@@ -25,7 +27,9 @@ export interface ObservabilityCallbackHandlerOptions extends CommonHandlerOption
 /**
  * A LangChain callback handler that turns every LLM and chat-model run into normalized
  * `LLMRunRecord`s and exports them through one queue per exporter. Callbacks only capture:
- * they never wait on the network and never throw into the chain.
+ * they never wait on the network and never throw into the chain. When an exporter consumes
+ * spans, every run of the tree (chains, tools, retrievers, agents, LangGraph graphs and nodes,
+ * model calls) also becomes a `RunSpanRecord` (`SpanCapture`); otherwise no span is built.
  *
  * This class is the LangChain adapter only: it turns LangChain's positional callbacks into run
  * state (`RunStore`) and built records, and hands those to the `RecordPipeline` (sample → mask →
@@ -35,6 +39,8 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
   name = "observability_callback_handler";
 
   private readonly runStore: RunStore;
+  /** Only when some exporter consumes spans: the model-call-only exporters pay nothing for the tree. */
+  private readonly spans: SpanCapture | undefined;
   private readonly pipeline: RecordPipeline;
   private readonly defaults: RecordDefaults;
   private readonly flushTimeoutMs: number;
@@ -53,6 +59,18 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
       ...settings.runStore,
       onEvict: (run, now, reason) => this.emitEvicted(run, now, reason),
     });
+    this.spans = this.pipeline.wantsSpans
+      ? new SpanCapture({
+          defaults: this.defaults,
+          sampleRate: settings.sampleRate,
+          maxOpenSpans: settings.runStore.maxInFlightRuns,
+          traceTtlMs: settings.runStore.runTtlMs,
+          emit: (built) => this.pipeline.emitSpan(built),
+          onSampled: () => this.pipeline.countSampledSpan(),
+          cancelModelRun: (runId, reason) => this.cancelModelRun(runId, reason),
+          onError: this.reportError,
+        })
+      : undefined;
     this.deregisterExitDrain = registerExitDrain(
       this,
       this.pipeline.exitDrainTarget(settings.flushTimeoutMs),
@@ -147,7 +165,7 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
     this.guard(() => {
       const run = this.runStore.takeModelRun(runId);
       if (!run) return;
-      this.pipeline.emitRecords(
+      const records = this.pipeline.emitRecords(
         buildRecords(
           run,
           {
@@ -159,6 +177,7 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
           this.defaults,
         ),
       );
+      this.spans?.endModel(runId, { status: "success", llmRecords: records, ...firstToken(run) });
     });
   }
 
@@ -172,62 +191,166 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
     this.guard(() => {
       const run = this.runStore.takeModelRun(runId);
       if (!run) return;
-      this.pipeline.emitRecords(
+      const described = describeError(error);
+      const records = this.pipeline.emitRecords(
         buildRecords(
           run,
           {
             endTime: Date.now(),
             status: "error",
-            error: describeError(error),
+            error: described,
             cached: extraParams?.cached === true,
           },
           this.defaults,
         ),
       );
+      this.spans?.endModel(runId, {
+        status: "error",
+        error: described,
+        llmRecords: records,
+        ...firstToken(run),
+      });
     });
   }
 
-  // LangChain's manager passes the parent run id fourth (as BaseTracer reads it), whatever the
-  // base class declares there.
-  override handleChainStart(_chain: Serialized, _inputs: unknown, runId: string, parentRunId?: string): void {
-    this.runStore.startParentRun(runId, parentRunId, Date.now());
+  // LangChain's manager passes the parent run id fourth (as BaseTracer reads it), then tags,
+  // metadata, run type, run name and extra, whatever the base class declares there.
+  override handleChainStart(
+    chain: Serialized,
+    inputs: unknown,
+    runId: string,
+    parentRunId?: string,
+    tags?: string[],
+    metadata?: Record<string, unknown>,
+    runType?: string,
+    runName?: string,
+    extra?: Record<string, unknown>,
+  ): void {
+    if (!this.spans) {
+      this.runStore.startParentRun(runId, parentRunId, Date.now());
+      return;
+    }
+    const spans = this.spans;
+    this.guard(() =>
+      spans.startChain(chain, inputs, runId, parentRunId, tags, metadata, runType, runName, extra),
+    );
   }
 
-  override handleChainEnd(_outputs: unknown, runId: string): void {
-    this.runStore.endParentRun(runId);
+  override handleChainEnd(
+    outputs: unknown,
+    runId: string,
+    parentRunId?: string,
+    tags?: string[],
+    kwargs?: { inputs?: Record<string, unknown> },
+  ): void {
+    if (!this.spans) {
+      this.runStore.endParentRun(runId);
+      return;
+    }
+    const spans = this.spans;
+    this.guard(() => spans.endChain(outputs, runId, parentRunId, tags, kwargs));
   }
 
-  override handleChainError(_error: unknown, runId: string): void {
-    this.runStore.endParentRun(runId);
+  override handleChainError(
+    error: unknown,
+    runId: string,
+    parentRunId?: string,
+    tags?: string[],
+    kwargs?: { inputs?: Record<string, unknown> },
+  ): void {
+    if (!this.spans) {
+      this.runStore.endParentRun(runId);
+      return;
+    }
+    const spans = this.spans;
+    this.guard(() => spans.errorChain(error, runId, parentRunId, tags, kwargs));
   }
 
-  override handleToolStart(_tool: Serialized, _input: string, runId: string, parentRunId?: string): void {
-    this.runStore.startParentRun(runId, parentRunId, Date.now());
+  override handleToolStart(
+    tool: Serialized,
+    input: string,
+    runId: string,
+    parentRunId?: string,
+    tags?: string[],
+    metadata?: Record<string, unknown>,
+    runName?: string,
+    toolCallId?: string,
+  ): void {
+    if (!this.spans) {
+      this.runStore.startParentRun(runId, parentRunId, Date.now());
+      return;
+    }
+    const spans = this.spans;
+    this.guard(() => spans.startTool(tool, input, runId, parentRunId, tags, metadata, runName, toolCallId));
   }
 
-  override handleToolEnd(_output: unknown, runId: string): void {
-    this.runStore.endParentRun(runId);
+  override handleToolEnd(output: unknown, runId: string): void {
+    if (!this.spans) {
+      this.runStore.endParentRun(runId);
+      return;
+    }
+    const spans = this.spans;
+    this.guard(() => spans.endTool(output, runId));
   }
 
-  override handleToolError(_error: unknown, runId: string): void {
-    this.runStore.endParentRun(runId);
+  override handleToolError(error: unknown, runId: string): void {
+    if (!this.spans) {
+      this.runStore.endParentRun(runId);
+      return;
+    }
+    const spans = this.spans;
+    this.guard(() => spans.errorTool(error, runId));
   }
 
   override handleRetrieverStart(
-    _retriever: Serialized,
-    _query: string,
+    retriever: Serialized,
+    query: string,
     runId: string,
     parentRunId?: string,
+    tags?: string[],
+    metadata?: Record<string, unknown>,
+    name?: string,
   ): void {
-    this.runStore.startParentRun(runId, parentRunId, Date.now());
+    if (!this.spans) {
+      this.runStore.startParentRun(runId, parentRunId, Date.now());
+      return;
+    }
+    const spans = this.spans;
+    this.guard(() => spans.startRetriever(retriever, query, runId, parentRunId, tags, metadata, name));
   }
 
-  override handleRetrieverEnd(_documents: unknown, runId: string): void {
-    this.runStore.endParentRun(runId);
+  override handleRetrieverEnd(documents: unknown, runId: string): void {
+    if (!this.spans) {
+      this.runStore.endParentRun(runId);
+      return;
+    }
+    const spans = this.spans;
+    this.guard(() => spans.endRetriever(documents, runId));
   }
 
-  override handleRetrieverError(_error: unknown, runId: string): void {
-    this.runStore.endParentRun(runId);
+  override handleRetrieverError(error: unknown, runId: string): void {
+    if (!this.spans) {
+      this.runStore.endParentRun(runId);
+      return;
+    }
+    const spans = this.spans;
+    this.guard(() => spans.errorRetriever(error, runId));
+  }
+
+  // Agent actions and finishes, and custom events, only matter to spans.
+  override handleAgentAction(action: AgentAction, runId: string): void {
+    const spans = this.spans;
+    if (spans) this.guard(() => spans.agentAction(action, runId));
+  }
+
+  override handleAgentEnd(finish: AgentFinish, runId: string): void {
+    const spans = this.spans;
+    if (spans) this.guard(() => spans.agentEnd(finish, runId));
+  }
+
+  override handleCustomEvent(eventName: string, data: unknown, runId: string): void {
+    const spans = this.spans;
+    if (spans) this.guard(() => spans.customEvent(eventName, data, runId));
   }
 
   // ---- Export control -------------------------------------------------------------------------
@@ -248,6 +371,8 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
       // client reads the home directory): report it and drain anyway.
       const callbacks = awaitAllCallbacks().catch((error: unknown) => this.reportError(error));
       timedOut = !(await withDeadline(callbacks, deadline));
+      // Spans first: an idle trace is evicted whole, its model calls with it.
+      this.spans?.sweep(Date.now());
       this.runStore.sweep(Date.now());
       timedOut = !(await this.pipeline.drain(deadline, { holdProcess: true })) || timedOut;
     } catch (error) {
@@ -266,7 +391,7 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
 
   /** Counters since the handler was created. */
   stats(): ExportStats {
-    return collectStats(this.pipeline, this.runStore);
+    return collectStats(this.pipeline, this.runStore, this.spans);
   }
 
   // ---- Internals ------------------------------------------------------------------------------
@@ -291,7 +416,7 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
       {
         runId,
         parentRunId,
-        traceId: this.runStore.traceOf(runId, parentRunId),
+        traceId: (this.spans ?? this.runStore).traceOf(runId, parentRunId),
         kind,
         name:
           firstString(runName, (llm as { name?: unknown } | undefined)?.name) ??
@@ -309,15 +434,27 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
       },
       now,
     );
+    this.spans?.startModel(kind, llm, runId, parentRunId, tags, metadata, runName);
   }
 
   /** An evicted run still becomes records, as `cancelled`, so nothing vanishes uncounted. */
   private emitEvicted(run: RunState, now: number, reason: string): void {
-    this.pipeline.emitRecords(
+    const error = { name: "RunEvicted", message: `Run evicted: ${reason}.` };
+    const records = this.pipeline.emitRecords(
+      buildRecords(run, { endTime: now, status: "cancelled", error }, this.defaults),
+    );
+    this.spans?.endModel(run.runId, { status: "cancelled", error, llmRecords: records });
+  }
+
+  /** The span store evicted a model call's span: its run ends too, as `cancelled` records. */
+  private cancelModelRun(runId: string, reason: string): LLMRunRecord[] {
+    const run = this.runStore.takeModelRun(runId);
+    if (!run) return [];
+    return this.pipeline.emitRecords(
       buildRecords(
         run,
         {
-          endTime: now,
+          endTime: Date.now(),
           status: "cancelled",
           error: { name: "RunEvicted", message: `Run evicted: ${reason}.` },
         },
@@ -358,6 +495,13 @@ function pickCallbackInput(options: BaseCallbackHandlerInput | undefined): BaseC
 function firstString(...values: unknown[]): string | undefined {
   for (const value of values) if (typeof value === "string" && value !== "") return value;
   return undefined;
+}
+
+/** Time to first token of a streamed run, for its span's `first-token` event. */
+function firstToken(run: RunState): { timeToFirstTokenMs?: number } {
+  return run.firstTokenTime === undefined
+    ? {}
+    : { timeToFirstTokenMs: Math.max(0, run.firstTokenTime - run.startTime) };
 }
 
 function addStreamUsage(run: RunState, usage: Record<string, unknown>, isFinal: boolean): void {

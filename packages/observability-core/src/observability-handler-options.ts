@@ -1,5 +1,6 @@
 import type { BaseCallbackHandlerInput } from "@langchain/core/callbacks/base";
 import type { LLMRunRecord } from "./capture/llm-run-record";
+import type { RunSpanRecord } from "./capture/run-span-record";
 import { loadNumber, MAX_TIMER_MS } from "./config/load-setting";
 import { ConfigurationError } from "./errors/configuration-error";
 
@@ -19,9 +20,12 @@ export interface CommonHandlerOptions extends BaseCallbackHandlerInput {
   metadata?: Record<string, unknown>;
   /**
    * Called with each whole record before export; return a (rewritten) record, or `null` to drop it.
-   * A mask that throws drops the record (fail closed) and reports the error.
+   * A mask that throws drops the record (fail closed) and reports the error. When an exporter
+   * consumes spans, it is also called with each `RunSpanRecord` (tell them apart with
+   * `isRunSpanRecord(record)`); a model-call span's `llmRecords` have been through it already.
+   * Declared as a method so a mask typed `(record: LLMRunRecord) => LLMRunRecord | null` still fits.
    */
-  mask?: (record: LLMRunRecord) => LLMRunRecord | null;
+  mask?(record: LLMRunRecord | RunSpanRecord): LLMRunRecord | RunSpanRecord | null;
   /** Fraction of traces kept, 0..1, decided by trace id so a trace is kept or dropped whole. @default 1 */
   sampleRate?: number;
   /** Most records in one batch (also capped by each exporter's own limit). @default 100 */

@@ -10,12 +10,12 @@ const ESBUILD = join(PACKAGE_DIRECTORY, "node_modules", ".bin", "esbuild");
 const NODE_BUILT_INS =
   /\b(?:require\(|from\s*|import\()\s*["'](?:node:)?(?:http|https|readline|stream|net|tls)["']/;
 
-describe("bundling each vendor package for edge and Workers targets", () => {
-  for (const vendor of ["trubrics", "arthur", "promptlayer"]) {
+describe("bundling each package for edge and Workers targets", () => {
+  for (const vendor of ["trubrics", "arthur", "promptlayer", "core/otlp"]) {
     for (const conditions of ["edge-light,worker,browser", "workerd,worker,browser"]) {
       it(`esbuild app.mjs --bundle --platform=browser --conditions=${conditions} succeeds for ${vendor}`, async () => {
         const directory = temporaryDirectory("edge-bundle");
-        const app = join(PACKAGE_DIRECTORY, `.edge-bundle-${vendor}.mjs`);
+        const app = join(PACKAGE_DIRECTORY, `.edge-bundle-${vendor.replace("/", "-")}.mjs`);
         // The app sits in this package so that its imports resolve as in a user's project.
         writeFileSync(app, `export * from "@langchain-observability/${vendor}";\n`);
         const outfile = join(directory, "out.js");

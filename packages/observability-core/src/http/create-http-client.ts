@@ -72,7 +72,7 @@ export interface HttpRequest {
    * A body already serialized (e.g. joined from the kit's per-record `json`), sent as is; its
    * content type is `application/json` unless `headers` say otherwise. Use `json` or `body`, not both.
    */
-  body?: string;
+  body?: string | Uint8Array;
   /** Headers of this request; values of credential headers are redacted from errors too. */
   headers?: Record<string, string>;
   searchParams?: Record<string, string | number | boolean>;
@@ -178,7 +178,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         method: request.method,
         ...(hasBody && !useNodeTransport
           ? serialized !== undefined
-            ? { body: serialized }
+            ? { body: serialized as BodyInit }
             : { json: request.json }
           : {}),
         ...({

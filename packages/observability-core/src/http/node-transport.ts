@@ -9,7 +9,7 @@ export interface TransportAttempt {
 
 /** ky forwards options it does not know to `fetch`: the body travels there, already serialized. */
 export interface NodeTransportInit {
-  observabilityBody?: string;
+  observabilityBody?: string | Uint8Array;
   observabilityAttempt?: TransportAttempt;
 }
 

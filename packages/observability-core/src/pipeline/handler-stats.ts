@@ -1,4 +1,5 @@
 import type { RunStore } from "../capture/run-store";
+import type { SpanCapture } from "../capture/span-capture";
 import type { RecordPipeline } from "./record-pipeline";
 
 /** What `flush()` reports: counts since the previous flush, and what is still pending. */
@@ -26,8 +27,9 @@ export interface DroppedStats {
   /** Records dropped because `mask` returned a promise, `undefined` or something else than a record. */
   invalidMask: number;
   /**
-   * Runs evicted from the run store (too many in flight or past their time-to-live). Their records
-   * are still exported, as `cancelled`, so they are not part of `total`.
+   * Runs evicted from the run store or, when spans are captured, from the span store (too many in
+   * flight or past their time-to-live). Their records and spans are still exported, as `cancelled`,
+   * so they are not part of `total`.
    */
   evicted: number;
 }
@@ -61,8 +63,12 @@ export interface ExportStats {
   >;
 }
 
-/** Sums the pipeline's, the run store's and every queue's counters into `ExportStats`. */
-export function collectStats(pipeline: RecordPipeline, runStore: RunStore): ExportStats {
+/** Sums the pipeline's, the run store's, the span capture's and every queue's counters into `ExportStats`. */
+export function collectStats(
+  pipeline: RecordPipeline,
+  runStore: RunStore,
+  spanCapture?: SpanCapture,
+): ExportStats {
   const exporters: ExportStats["exporters"] = {};
   let exported = 0;
   let failed = 0;
@@ -110,10 +116,11 @@ export function collectStats(pipeline: RecordPipeline, runStore: RunStore): Expo
       masked,
       expired,
       invalidMask,
-      evicted: runStore.evicted,
+      evicted: runStore.evicted + (spanCapture?.counters.evicted ?? 0),
     },
     pending,
-    inFlightRuns: runStore.size,
+    // With spans, every run in flight (model calls included) has an open span.
+    inFlightRuns: spanCapture ? spanCapture.openSpans : runStore.size,
     exporters,
   };
 }

@@ -1,6 +1,7 @@
 import type { BuiltRecord } from "../capture/build-record";
+import type { BuiltSpan } from "../capture/build-span";
 import type { LLMRunRecord } from "../capture/llm-run-record";
-import type { RunSpanRecord } from "../capture/run-span-record";
+import { isRunSpanRecord, type RunSpanRecord } from "../capture/run-span-record";
 import { isSampled } from "../capture/sample-by-trace";
 import { type SizeCounter, toJsonSafeRecord } from "../capture/to-json-safe";
 import type { HandlerExporter, HandlerSettings } from "../config/load-handler-settings";
@@ -13,7 +14,10 @@ import { armExitDrain, type ExitDrainTarget } from "./exit-drain";
 
 /** What the pipeline counted before records reached a queue. */
 export interface PipelineCounters {
-  /** `LLMRunRecord`s built (kept or not). */
+  /**
+   * Records built (kept or not) of the kinds some exporter consumes: `LLMRunRecord`s when an
+   * exporter consumes `"llm-runs"`, spans when one consumes `"spans"`.
+   */
   captured: number;
   /** Records left out by `sampleRate`. */
   sampled: number;
@@ -67,71 +71,100 @@ export class RecordPipeline {
     return isSampled(traceId, this.sampleRate);
   }
 
-  /** Sends the records of one model run to every `llm-runs` exporter, after sampling and masking. */
-  emitRecords(records: BuiltRecord[]): void {
+  /**
+   * Sends the records of one model run to every `llm-runs` exporter, after sampling and masking,
+   * and returns the records kept (masked): a model-call span carries them. With no `llm-runs`
+   * exporter the records are built for the spans only, so they are not counted here.
+   */
+  emitRecords(records: BuiltRecord[]): LLMRunRecord[] {
+    const counted = this.runQueues.length > 0;
+    const kept: LLMRunRecord[] = [];
     for (const { record, bytes } of records) {
-      this.counters.captured++;
+      if (counted) this.counters.captured++;
       if (!this.isTraceKept(record.traceId)) {
-        this.counters.sampled++;
+        if (counted) this.counters.sampled++;
         continue;
       }
-      let output = record;
-      let outputBytes = bytes;
-      if (this.mask) {
-        const masked = this.applyMask(record);
-        if (!masked) continue;
-        output = masked.record;
-        outputBytes = masked.bytes;
-      }
-      for (const queue of this.runQueues) queue.enqueue(output, outputBytes);
+      const masked = this.applyMask(record, bytes, counted);
+      if (!masked) continue;
+      kept.push(masked.record);
+      if (!counted) continue;
+      for (const queue of this.runQueues) queue.enqueue(masked.record, masked.bytes);
       this.queued++;
       armExitDrain();
     }
+    return kept;
   }
 
   /**
-   * Sends one span to every `spans` exporter when its trace is kept. The span is taken as given:
-   * its content (and its `llmRecords`) must already be masked by whoever built it.
+   * Sends one span to every `spans` exporter, after masking (the span capture has already left out
+   * sampled-out traces, and its model-call spans carry masked records).
    */
-  emitSpan(span: RunSpanRecord, bytes = -1): void {
-    if (!this.isTraceKept(span.traceId)) return;
-    for (const queue of this.spanQueues) queue.enqueue(span as unknown as LLMRunRecord, bytes);
+  emitSpan({ span, bytes }: BuiltSpan): void {
+    this.counters.captured++;
+    const masked = this.applyMask(span, bytes, true);
+    if (!masked) return;
+    for (const queue of this.spanQueues)
+      queue.enqueue(masked.record as unknown as LLMRunRecord, masked.bytes);
     this.queued++;
     armExitDrain();
   }
 
+  /** Counts a span the capture left out because its trace is sampled out. */
+  countSampledSpan(): void {
+    this.counters.captured++;
+    this.counters.sampled++;
+  }
+
   /**
-   * Runs the user's `mask` on a record: the record to send, or `null` when it is dropped. `null`
-   * from the mask drops it on purpose (`masked`); a mask that throws drops it too (fail closed,
-   * `masked`, reported). `mask` is synchronous by contract: a promise, `undefined` (a forgotten
-   * `return`) or anything that is not a record drops the record (`invalidMask`), reported once per
-   * kind of mistake so a broken mask does not flood `onError`. What the mask returns is made
-   * JSON-safe again (it may have put anything in), within the same field limits.
+   * Runs the user's `mask` on a record or span: what to send with its estimated size, or `null` when
+   * it is dropped (counted when `count`). `null` from the mask drops it on purpose (`masked`); a mask
+   * that throws drops it too (fail closed, `masked`, reported), and so does one that turns a span into
+   * something else. `mask` is synchronous by contract: a promise, `undefined` (a forgotten `return`)
+   * or anything that is not a record drops the record (`invalidMask`), reported once per kind of
+   * mistake so a broken mask does not flood `onError`. What the mask returns is made JSON-safe again
+   * (it may have put anything in), within the same field limits.
    */
-  applyMask(record: LLMRunRecord): { record: LLMRunRecord; bytes: number } | null {
-    if (!this.mask) return { record, bytes: -1 };
+  applyMask<TRecord extends LLMRunRecord | RunSpanRecord>(
+    record: TRecord,
+    bytes: number,
+    count = true,
+  ): { record: TRecord; bytes: number } | null {
+    if (!this.mask) return { record, bytes };
     let output: unknown;
     try {
       output = this.mask(record);
     } catch (error) {
+      const message = isRunSpanRecord(record)
+        ? `mask threw on a span; the span was dropped (a mask that handles spans checks isRunSpanRecord(record)): ${describeError(error).message}`
+        : `mask threw; the record was dropped: ${describeError(error).message}`;
+      this.reportError(new ObservabilityError({ message, cause: error }));
+      output = null;
+    }
+    if (
+      output &&
+      typeof output === "object" &&
+      isRunSpanRecord(record) &&
+      !isRunSpanRecord(output as RunSpanRecord)
+    ) {
       this.reportError(
         new ObservabilityError({
-          message: `mask threw; the record was dropped: ${describeError(error).message}`,
-          cause: error,
+          message:
+            'mask returned something other than a span (recordType "span") for a span; it was dropped.',
         }),
       );
-      this.counters.masked++;
+      if (count) this.counters.masked++;
       return null;
     }
     if (output === null) {
-      this.counters.masked++;
+      if (count) this.counters.masked++;
       return null;
     }
     const mistake = maskMistake(output);
     if (mistake !== undefined) {
       // A rejected promise from an async mask must not become an unhandled rejection.
       if (isThenable(output)) Promise.resolve(output).then(undefined, () => {});
-      this.counters.invalidMask++;
+      if (count) this.counters.invalidMask++;
       if (!this.reportedMaskMistakes.has(mistake.kind)) {
         this.reportedMaskMistakes.add(mistake.kind);
         this.reportError(new ObservabilityError({ message: mistake.message }));
@@ -139,7 +172,7 @@ export class RecordPipeline {
       return null;
     }
     const size: SizeCounter = { chars: 0 };
-    const safe = toJsonSafeRecord(output, this.maxFieldChars, size) as LLMRunRecord;
+    const safe = toJsonSafeRecord(output, this.maxFieldChars, size) as TRecord;
     return { record: safe, bytes: size.chars };
   }
 

@@ -1,3 +1,4 @@
+export { decodeOtlpTraceRequest } from "../otlp/decode-otlp-protobuf";
 export {
   createSeededFaults,
   type EmulatorFault,
@@ -13,8 +14,14 @@ export {
   FakeDetailedLLM,
   type FakeDetailedLLMFields,
 } from "./fake-models";
-export { createMemoryExporter, type MemoryExporter, type MemoryExporterOptions } from "./memory-exporter";
+export {
+  createMemoryExporter,
+  type MemoryExporter,
+  type MemoryExporterOptions,
+  type MemorySpanExporter,
+} from "./memory-exporter";
 export { type NormalizeForSnapshotOptions, normalizeForSnapshot } from "./normalize-for-snapshot";
+export { buildSpanTrees, type FormatSpanTreeOptions, formatSpanTrees, type SpanTreeNode } from "./span-tree";
 export {
   type Emulator,
   type EmulatorAnswer,

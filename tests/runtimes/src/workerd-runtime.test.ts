@@ -30,4 +30,24 @@ describe("Cloudflare Workers (workerd, through miniflare)", () => {
     const report = (await response.json()) as MatrixAppReport;
     expectMatrixDelivered(emulators, report, "workerd", "fetch");
   });
+
+  it("with nodejs_compat, reads the vendors' env vars that workerd copies from the bindings", async () => {
+    emulators = await startVendorEmulators();
+    const code = await bundleApp(WORKER_APP, "workerd");
+    worker = new Miniflare({
+      modules: true,
+      script: code,
+      // From this date on, nodejs_compat fills process.env with the bindings.
+      compatibilityDate: "2025-04-01",
+      compatibilityFlags: ["nodejs_compat"],
+      bindings: {
+        ...emulators.environment,
+        ARTHUR_MODEL_ID: emulators.connection.arthur.modelId,
+        MATRIX_SETTINGS_FROM: "process-env",
+      },
+    });
+    const response = await worker.dispatchFetch("http://localhost/", { method: "POST" });
+    const report = (await response.json()) as MatrixAppReport;
+    expectMatrixDelivered(emulators, report, "workerd", "fetch");
+  });
 });

@@ -12,17 +12,23 @@ interface MatrixWorkerEnv {
   ARTHUR_MODEL_ID: string;
   PROMPTLAYER_API_KEY: string;
   PROMPTLAYER_BASE_URL: string;
+  /**
+   * `process-env`: pass no connection options, so the handlers read the vendors' env vars, which
+   * workerd copies from the bindings into `process.env` under `nodejs_compat`.
+   */
+  MATRIX_SETTINGS_FROM?: "bindings" | "process-env";
 }
 
 // biome-ignore lint/style/noDefaultExport: a Worker module is its default export, as workerd requires.
 export default {
   async fetch(_request: Request, env: MatrixWorkerEnv): Promise<Response> {
+    const fromBindings = env.MATRIX_SETTINGS_FROM !== "process-env";
     const report = await runMatrixApp({
       runtime: "workerd",
       arthurModelId: env.ARTHUR_MODEL_ID,
-      trubrics: { apiKey: env.TRUBRICS_API_KEY, host: env.TRUBRICS_HOST },
-      arthur: { apiKey: env.ARTHUR_API_KEY, arthurUrl: env.ARTHUR_ENDPOINT_URL },
-      promptlayer: { apiKey: env.PROMPTLAYER_API_KEY, baseUrl: env.PROMPTLAYER_BASE_URL },
+      trubrics: fromBindings ? { apiKey: env.TRUBRICS_API_KEY, host: env.TRUBRICS_HOST } : {},
+      arthur: fromBindings ? { apiKey: env.ARTHUR_API_KEY, arthurUrl: env.ARTHUR_ENDPOINT_URL } : {},
+      promptlayer: fromBindings ? { apiKey: env.PROMPTLAYER_API_KEY, baseUrl: env.PROMPTLAYER_BASE_URL } : {},
     });
     return Response.json(report);
   },

@@ -1,6 +1,6 @@
 import { ArthurCallbackHandler, exportArthur } from "@langchain-observability/arthur";
 import { createArthurEmulator } from "@langchain-observability/arthur/testing";
-import { type Exporter, ObservabilityCallbackHandler, readEnv } from "@langchain-observability/core";
+import { type Exporter, loadString, ObservabilityCallbackHandler } from "@langchain-observability/core";
 import { type MockServer, startMockServer } from "@langchain-observability/core/testing";
 import {
   exportPromptLayer,
@@ -10,6 +10,11 @@ import {
 import { createPromptLayerEmulator } from "@langchain-observability/promptlayer/testing";
 import { exportTrubrics, TrubricsCallbackHandler } from "@langchain-observability/trubrics";
 import { createTrubricsEmulator } from "@langchain-observability/trubrics/testing";
+
+/** An environment variable, through core's settings loader (the one place env is read). */
+function readEnv(name: string): string | undefined {
+  return loadString({ option: name, value: undefined, envVar: name });
+}
 
 export type VendorName = "trubrics" | "arthur" | "promptlayer";
 export const VENDORS: VendorName[] = ["trubrics", "arthur", "promptlayer"];

@@ -1,7 +1,6 @@
 import {
   ConfigurationError,
   createHttpClient,
-  describeError,
   type Exporter,
   type ExporterContext,
   type ExporterHttpOptions,
@@ -13,7 +12,6 @@ import {
   loadString,
   loadUrl,
   ObservabilityError,
-  parseJson,
   redactSecrets,
   VendorApiError,
 } from "@langchain-observability/core";
@@ -673,4 +671,24 @@ async function forEachConcurrently<T>(
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+}
+
+/** Name and message of anything thrown, without ever throwing itself. */
+function describeError(error: unknown): { name: string; message: string } {
+  if (error instanceof Error) return { name: error.name || "Error", message: String(error.message ?? "") };
+  try {
+    return { name: "Error", message: typeof error === "string" ? error : String(JSON.stringify(error)) };
+  } catch {
+    return { name: "Error", message: String(error) };
+  }
+}
+
+/** Parses JSON without throwing: an unparseable body is `undefined`. */
+function parseJson(text: string | undefined): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

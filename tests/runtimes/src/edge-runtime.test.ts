@@ -21,7 +21,7 @@ describe("Vercel Edge Runtime (edge-light)", () => {
     const options: MatrixAppOptions = {
       runtime: "edge-light",
       arthurModelId: arthur.modelId,
-      trubrics: { apiKey: trubrics.apiKey, host: trubrics.host },
+      trubrics: { apiKey: trubrics.apiKey, baseUrl: trubrics.baseUrl },
       arthur: { apiKey: arthur.apiKey, arthurUrl: arthur.arthurUrl },
       promptlayer: { apiKey: promptlayer.apiKey, baseUrl: promptlayer.baseUrl },
     };

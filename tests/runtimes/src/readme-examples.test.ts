@@ -108,7 +108,7 @@ describe("README: Runtimes examples", () => {
       bindings: {
         ...openAiEnvironment(openAi),
         TRUBRICS_API_KEY: emulators.connection.trubrics.apiKey,
-        TRUBRICS_HOST: emulators.connection.trubrics.host,
+        TRUBRICS_HOST: emulators.connection.trubrics.baseUrl,
       },
     });
 

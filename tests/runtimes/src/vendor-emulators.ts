@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { createArthurEmulator } from "@langchain-observability/arthur/testing";
 import { startMockServer } from "@langchain-observability/core/testing";
 import { createPromptLayerEmulator } from "@langchain-observability/promptlayer/testing";
-import { createTrubricsEmulator } from "@langchain-observability/trubrics/testing";
+import { startTrubricsEmulator } from "@langchain-observability/trubrics/testing";
 
 export type VendorName = "trubrics" | "arthur" | "promptlayer";
 export const VENDOR_NAMES: VendorName[] = ["trubrics", "arthur", "promptlayer"];
@@ -32,7 +32,7 @@ export interface StoredRecord {
 
 /** Where the handlers of an app send, as option values; `environment` holds the same as the vendors' env vars. */
 export interface VendorConnection {
-  trubrics: { apiKey: string; host: string };
+  trubrics: { apiKey: string; baseUrl: string };
   arthur: { apiKey: string; arthurUrl: string; modelId: string };
   promptlayer: { apiKey: string; baseUrl: string };
 }
@@ -56,14 +56,14 @@ export interface VendorEmulators {
  * runtime and the transport that sent it.
  */
 export async function startVendorEmulators(): Promise<VendorEmulators> {
-  const trubrics = createTrubricsEmulator({ apiKeys: [KEYS.trubrics] });
+  const trubrics = await startTrubricsEmulator({ apiKeys: [KEYS.trubrics] });
   const arthur = createArthurEmulator({ apiKeys: [KEYS.arthur] });
   const promptlayer = createPromptLayerEmulator({ apiKeys: [KEYS.promptlayer] });
-  const servers = await Promise.all([
-    startMockServer(trubrics.handlers),
-    startMockServer(arthur.handlers),
-    startMockServer(promptlayer.handlers),
-  ]);
+  const servers = [
+    trubrics,
+    await startMockServer(arthur.handlers),
+    await startMockServer(promptlayer.handlers),
+  ];
   const seen: Record<VendorName, SeenRequest[]> = { trubrics: [], arthur: [], promptlayer: [] };
   const waiters = new Set<() => void>();
   const fronts = await Promise.all(
@@ -91,13 +91,13 @@ export async function startVendorEmulators(): Promise<VendorEmulators> {
 
   return {
     connection: {
-      trubrics: { apiKey: KEYS.trubrics, host: `${trubricsUrl}/api/ingestion` },
+      trubrics: { apiKey: KEYS.trubrics, baseUrl: trubricsUrl },
       arthur: { apiKey: KEYS.arthur, arthurUrl, modelId: ARTHUR_MODEL_ID },
       promptlayer: { apiKey: KEYS.promptlayer, baseUrl: promptlayerUrl },
     },
     environment: {
       TRUBRICS_API_KEY: KEYS.trubrics,
-      TRUBRICS_HOST: `${trubricsUrl}/api/ingestion`,
+      TRUBRICS_HOST: trubricsUrl,
       ARTHUR_API_KEY: KEYS.arthur,
       ARTHUR_ENDPOINT_URL: arthurUrl,
       PROMPTLAYER_API_KEY: KEYS.promptlayer,

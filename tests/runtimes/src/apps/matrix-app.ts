@@ -20,7 +20,7 @@ import { exportTrubrics, TrubricsCallbackHandler } from "@langchain-observabilit
  */
 export interface MatrixAppOptions {
   runtime: string;
-  trubrics: { apiKey?: string; host?: string };
+  trubrics: { apiKey?: string; baseUrl?: string };
   arthur: { apiKey?: string; arthurUrl?: string };
   promptlayer: { apiKey?: string; baseUrl?: string };
   arthurModelId: string;

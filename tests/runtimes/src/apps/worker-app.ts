@@ -26,7 +26,7 @@ export default {
     const report = await runMatrixApp({
       runtime: "workerd",
       arthurModelId: env.ARTHUR_MODEL_ID,
-      trubrics: fromBindings ? { apiKey: env.TRUBRICS_API_KEY, host: env.TRUBRICS_HOST } : {},
+      trubrics: fromBindings ? { apiKey: env.TRUBRICS_API_KEY, baseUrl: env.TRUBRICS_HOST } : {},
       arthur: fromBindings ? { apiKey: env.ARTHUR_API_KEY, arthurUrl: env.ARTHUR_ENDPOINT_URL } : {},
       promptlayer: fromBindings ? { apiKey: env.PROMPTLAYER_API_KEY, baseUrl: env.PROMPTLAYER_BASE_URL } : {},
     });

@@ -81,7 +81,7 @@ export function expectSentBy(
   runtime: string,
   transport: "node-http" | "fetch",
 ): void {
-  const agents = new Set(emulators.seen[vendor].map((request) => request.userAgent));
+  const agents = new Set(emulators.seen(vendor).map((request) => request.userAgent));
   expect([...agents]).toEqual([
     `@langchain-observability/${vendor}/${VENDOR_VERSIONS[vendor]} langchain-observability-core/${CORE_VERSION} (${runtime}; ${transport})`,
   ]);

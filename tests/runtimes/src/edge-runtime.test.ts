@@ -17,12 +17,13 @@ describe("Vercel Edge Runtime (edge-light)", () => {
     emulators = await startVendorEmulators();
     const code = await bundleApp(EDGE_APP, "edge-light");
     const runtime = new EdgeRuntime({ initialCode: code });
-    const { trubrics, arthur, promptlayer } = emulators.connection;
+    const { trubrics, arthur, arthurEngine, promptlayer } = emulators.connection;
     const options: MatrixAppOptions = {
       runtime: "edge-light",
       arthurModelId: arthur.modelId,
       trubrics: { apiKey: trubrics.apiKey, baseUrl: trubrics.baseUrl },
-      arthur: { apiKey: arthur.apiKey, arthurUrl: arthur.arthurUrl },
+      arthur: { apiKey: arthur.apiKey, baseUrl: arthur.baseUrl },
+      arthurEngine,
       promptlayer: { apiKey: promptlayer.apiKey, baseUrl: promptlayer.baseUrl },
     };
     const response = await runtime.dispatchFetch("http://localhost/", {

@@ -4,9 +4,14 @@ import { VERSION as PROMPTLAYER_VERSION } from "@langchain-observability/promptl
 import { VERSION as TRUBRICS_VERSION } from "@langchain-observability/trubrics";
 import { expect } from "vitest";
 import { type MatrixAppReport, matrixPrompt } from "./apps/matrix-app.ts";
-import { VENDOR_NAMES, type VendorEmulators, type VendorName } from "./vendor-emulators.ts";
+import {
+  type StoredRecord,
+  VENDOR_NAMES,
+  type VendorEmulators,
+  type VendorName,
+} from "./vendor-emulators.ts";
 
-const HANDLERS = ["trubrics", "arthur", "promptlayer", "fan-out"] as const;
+const HANDLERS = ["trubrics", "arthur", "arthur-engine", "promptlayer", "fan-out"] as const;
 
 /**
  * What every runtime of the matrix must show: each handler's call answered and flushed, each
@@ -27,6 +32,7 @@ export function expectMatrixDelivered(
       ? {
           trubrics: { ok: true, timedOut: false, exported: 1, failed: 0, dropped: 0, pending: 0 },
           arthur: { ok: true, timedOut: false, exported: 1, failed: 0, dropped: 0, pending: 0 },
+          "arthur-engine": { ok: true, timedOut: false, exported: 1, failed: 0, dropped: 0, pending: 0 },
           promptlayer: { ok: true, timedOut: false, exported: 1, failed: 0, dropped: 0, pending: 0 },
           "fan-out": { ok: true, timedOut: false, exported: 3, failed: 0, dropped: 0, pending: 0 },
         }
@@ -55,6 +61,7 @@ export function expectMatrixDelivered(
     { vendor: "trubrics", handler: "fan-out", answered: true },
     { vendor: "arthur", handler: "arthur", answered: true },
     { vendor: "arthur", handler: "fan-out", answered: true },
+    { vendor: "arthur-engine", handler: "arthur-engine", answered: true },
     { vendor: "promptlayer", handler: "promptlayer", answered: true },
     { vendor: "promptlayer", handler: "fan-out", answered: true },
   ]);
@@ -62,9 +69,11 @@ export function expectMatrixDelivered(
   for (const vendor of VENDOR_NAMES) expectSentBy(emulators, vendor, runtime, transport);
 }
 
-function order(entry: { vendor: VendorName; handler: string | undefined }): number {
+const STORED_ORDER: Array<StoredRecord["vendor"]> = ["trubrics", "arthur", "arthur-engine", "promptlayer"];
+
+function order(entry: { vendor: StoredRecord["vendor"]; handler: string | undefined }): number {
   return (
-    VENDOR_NAMES.indexOf(entry.vendor) * 10 + HANDLERS.indexOf(entry.handler as (typeof HANDLERS)[number])
+    STORED_ORDER.indexOf(entry.vendor) * 10 + HANDLERS.indexOf(entry.handler as (typeof HANDLERS)[number])
   );
 }
 
@@ -81,7 +90,7 @@ export function expectSentBy(
   runtime: string,
   transport: "node-http" | "fetch",
 ): void {
-  const agents = new Set(emulators.seen[vendor].map((request) => request.userAgent));
+  const agents = new Set(emulators.seen(vendor).map((request) => request.userAgent));
   expect([...agents]).toEqual([
     `@langchain-observability/${vendor}/${VENDOR_VERSIONS[vendor]} langchain-observability-core/${CORE_VERSION} (${runtime}; ${transport})`,
   ]);

@@ -119,7 +119,8 @@ describe("README: Runtimes examples", () => {
     expect(response.status).toBe(200);
     expect(await response.text()).toBe(ANSWER);
     // The flush runs after the response: the emulator storing the record is the signal.
-    const stored = await emulators.waitForStored(1);
+    await emulators.waitForStored("trubrics", 1);
+    const stored = emulators.stored();
 
     expect(stored.map(({ vendor }) => vendor)).toEqual(["trubrics"]);
     expect(stored[0]!.payload).toMatchObject({ prompt: "Tell me a joke", generation: ANSWER });

@@ -21,7 +21,9 @@ import { exportTrubrics, TrubricsCallbackHandler } from "@langchain-observabilit
 export interface MatrixAppOptions {
   runtime: string;
   trubrics: { apiKey?: string; baseUrl?: string };
-  arthur: { apiKey?: string; arthurUrl?: string };
+  arthur: { apiKey?: string; baseUrl?: string };
+  /** The Arthur GenAI Engine (OTLP traces), through the same package's handler. */
+  arthurEngine: { apiKey?: string; engineUrl?: string; taskId?: string };
   promptlayer: { apiKey?: string; baseUrl?: string };
   arthurModelId: string;
   /**
@@ -62,6 +64,7 @@ export async function runMatrixApp(options: MatrixAppOptions): Promise<MatrixApp
       ...options.arthur,
       ...common,
     }),
+    "arthur-engine": new ArthurCallbackHandler({ ...options.arthurEngine, ...common }),
     promptlayer: new PromptLayerCallbackHandler({
       ...options.promptlayer,
       ...common,
@@ -104,7 +107,7 @@ async function tryArthurLogin(
 ): Promise<MatrixAppReport["arthurLoginWithoutPassword"]> {
   try {
     await ArthurCallbackHandler.fromCredentials(options.arthurModelId, {
-      ...(options.arthur.arthurUrl ? { arthurUrl: options.arthur.arthurUrl } : {}),
+      ...(options.arthur.baseUrl ? { baseUrl: options.arthur.baseUrl } : {}),
       arthurLogin: "matrix-user@example.com",
     });
     return { configurationError: false, namesOption: false };

@@ -10,6 +10,7 @@ const report = await runMatrixApp({
   arthurModelId,
   trubrics: {},
   arthur: {},
+  arthurEngine: {},
   promptlayer: {},
   // `exit-without-flush`: the script ends with records still queued; the exit drain must send them.
   flush: mode !== "exit-without-flush",

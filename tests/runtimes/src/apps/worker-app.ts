@@ -10,6 +10,8 @@ interface MatrixWorkerEnv {
   ARTHUR_API_KEY: string;
   ARTHUR_ENDPOINT_URL: string;
   ARTHUR_MODEL_ID: string;
+  ARTHUR_ENGINE_URL: string;
+  ARTHUR_TASK_ID: string;
   PROMPTLAYER_API_KEY: string;
   PROMPTLAYER_BASE_URL: string;
   /**
@@ -27,7 +29,10 @@ export default {
       runtime: "workerd",
       arthurModelId: env.ARTHUR_MODEL_ID,
       trubrics: fromBindings ? { apiKey: env.TRUBRICS_API_KEY, baseUrl: env.TRUBRICS_HOST } : {},
-      arthur: fromBindings ? { apiKey: env.ARTHUR_API_KEY, arthurUrl: env.ARTHUR_ENDPOINT_URL } : {},
+      arthur: fromBindings ? { apiKey: env.ARTHUR_API_KEY, baseUrl: env.ARTHUR_ENDPOINT_URL } : {},
+      arthurEngine: fromBindings
+        ? { apiKey: env.ARTHUR_API_KEY, engineUrl: env.ARTHUR_ENGINE_URL, taskId: env.ARTHUR_TASK_ID }
+        : {},
       promptlayer: fromBindings ? { apiKey: env.PROMPTLAYER_API_KEY, baseUrl: env.PROMPTLAYER_BASE_URL } : {},
     });
     return Response.json(report);

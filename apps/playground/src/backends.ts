@@ -27,6 +27,8 @@ export interface VendorBackend {
   acceptedCount(): number | undefined;
   /** What the emulator accepted, for `--show-payloads`. */
   payloads(): unknown[];
+  /** The next `times` requests to the ingestion route get a 503 with `Retry-After: 0` (emulator only). */
+  outage(times: number): void;
 }
 
 export interface Backends {
@@ -40,6 +42,9 @@ export interface Backends {
   };
   close(): Promise<void>;
 }
+
+/** An outage the client may retry at once (a short scenario, not a test of backoff). */
+const OUTAGE_HEADERS = { "retry-after": "0" };
 
 const EMULATOR_KEYS = {
   trubrics: "playground-trubrics-key",
@@ -117,6 +122,8 @@ export async function startBackends(options: { forceEmulators?: boolean } = {}):
       requestCount: () => trubricsEmulator?.requests.length,
       acceptedCount: () => trubricsEmulator?.receivedLlmEvents.length,
       payloads: () => trubricsEmulator?.receivedLlmEventBatches ?? [],
+      outage: (times) =>
+        trubricsEmulator?.failNext("publish_llm_events", { status: 503, headers: OUTAGE_HEADERS }, times),
     },
     arthur: {
       name: "arthur",
@@ -127,6 +134,12 @@ export async function startBackends(options: { forceEmulators?: boolean } = {}):
         arthurEmulator?.received.requests.filter((request) => request.endpoint === "inferences").length,
       acceptedCount: () => arthurEmulator?.received.inferences.length,
       payloads: () => arthurEmulator?.received.inferences.map((entry) => entry.inference) ?? [],
+      outage: (times) =>
+        arthurEmulator?.failNextRequests({
+          endpoint: "inferences",
+          times,
+          response: { status: 503, headers: OUTAGE_HEADERS },
+        }),
     },
     promptlayer: {
       name: "promptlayer",
@@ -144,6 +157,14 @@ export async function startBackends(options: { forceEmulators?: boolean } = {}):
       acceptedCount: () => promptlayerEmulator?.trackRequests.length,
       payloads: () =>
         promptlayerEmulator?.trackRequests.map((entry) => ({ ...entry.body, api_key: "[redacted]" })) ?? [],
+      outage: (times) =>
+        promptlayerEmulator?.injectFault({
+          kind: "status",
+          status: 503,
+          path: "/track-request",
+          retryAfterSeconds: 0,
+          times,
+        }),
     },
     async close() {
       await Promise.all(servers.map((server) => server.close()));

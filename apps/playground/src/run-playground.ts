@@ -157,9 +157,18 @@ async function runScenario(
   let error: string | undefined;
   try {
     await scenario.run({
-      handlers,
-      backends,
+      callbacks: {
+        perVendor: [handlers.trubrics, handlers.arthur, handlers.promptlayer],
+        promptLayer: [handlers.promptlayer],
+        fanOut: [handlers.fanOut],
+      },
+      promptLayerClient: backends.promptlayer.client,
       models,
+      faults: {
+        outage: (times) => {
+          for (const vendor of VENDORS) backends[vendor].outage(times);
+        },
+      },
       timed: async (call) => {
         const callStarted = performance.now();
         try {

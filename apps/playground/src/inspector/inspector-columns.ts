@@ -1,0 +1,281 @@
+import { exportArthur } from "@langchain-observability/arthur";
+import { createArthurEmulator } from "@langchain-observability/arthur/testing";
+import { type Exporter, readEnv } from "@langchain-observability/core";
+import { createOtlpExporter } from "@langchain-observability/core/otlp";
+import {
+  decodeOtlpTraceRequest,
+  type Emulator,
+  type MockServer,
+  startEmulator,
+  startMockServer,
+} from "@langchain-observability/core/testing";
+import { exportPromptLayer, PromptLayerClient } from "@langchain-observability/promptlayer";
+import { createPromptLayerEmulator } from "@langchain-observability/promptlayer/testing";
+import { exportTrubrics } from "@langchain-observability/trubrics";
+import { createTrubricsEmulator } from "@langchain-observability/trubrics/testing";
+import type { RecordedExchange } from "./recording-fetch";
+import {
+  type ExtractContext,
+  type ExtractedItems,
+  extractArthurInferences,
+  extractOtlp,
+  extractPromptLayerSpans,
+  extractPromptLayerTrackRequest,
+  extractTrubrics,
+} from "./vendor-fields";
+
+/** The inspector's columns: one per vendor API. */
+export type ColumnId = "trubrics" | "arthur" | "arthur-engine" | "promptlayer" | "otlp";
+export const COLUMN_IDS: ColumnId[] = ["trubrics", "arthur", "arthur-engine", "promptlayer", "otlp"];
+
+/** What the page shows of a column. */
+export interface ColumnInfo {
+  id: ColumnId;
+  label: string;
+  /** What the vendor receives, e.g. "LLM events (publish_llm_events)". */
+  wire: string;
+  /** Where it goes: an emulator on 127.0.0.1, the real vendor (credentials in the environment), or nowhere. */
+  mode: "emulator" | "real" | "unavailable";
+  note?: string;
+}
+
+/** One vendor API of the inspector: its exporter, and how to read what it sent. */
+export interface InspectorColumn extends ColumnInfo {
+  /** The exporter on the inspector's handler (absent when unavailable). */
+  exporter?: Exporter<never>;
+  /** Reads the model calls and spans out of one recorded request. */
+  extract(exchange: RecordedExchange, context: ExtractContext): ExtractedItems;
+  /** The next `times` ingestion requests get 503 + `Retry-After: 0` (emulator only). */
+  outage(times: number): void;
+  /** Items the emulator stored (undefined for a real vendor). */
+  storedCount(): number | undefined;
+}
+
+export interface InspectorColumns {
+  columns: InspectorColumn[];
+  /** PromptLayer's client (registry and tracking calls), on its emulator or the real service. */
+  promptLayerClient: PromptLayerClient;
+  close(): Promise<void>;
+}
+
+export interface StartColumnsOptions {
+  /** Use the emulators even with credentials in the environment. @default false */
+  forceEmulators?: boolean;
+  /** The recording fetch of a column (every exporter and client sends through one). */
+  fetchFor(column: ColumnId): typeof globalThis.fetch;
+  /** PromptLayer's `plIdCallback`: the request id of each logged record. */
+  onPromptLayerId(requestId: number, client: PromptLayerClient): Promise<void>;
+}
+
+const EMULATOR_KEYS = {
+  trubrics: "playground-trubrics-key",
+  arthur: "playground-arthur-key",
+  promptlayer: "pl_playground_key",
+};
+const OUTAGE_HEADERS = { "retry-after": "0" };
+
+const PROMPT_TEMPLATE = {
+  promptName: "example",
+  version: 1,
+  promptTemplate: {
+    type: "completion" as const,
+    content: [{ type: "text" as const, text: "Write a one-line slogan for a company that sells {product}." }],
+    input_variables: ["product"],
+    template_format: "f-string" as const,
+  },
+};
+
+const isPost = (exchange: RecordedExchange) => exchange.method === "POST";
+
+/**
+ * Starts what each column sends to — the vendor's emulator on 127.0.0.1, or the real vendor when its
+ * credentials are in the environment — and builds each column's exporter on the column's recording
+ * fetch. The generic OTLP column always goes to a loopback receiver.
+ */
+export async function startInspectorColumns(options: StartColumnsOptions): Promise<InspectorColumns> {
+  const closers: Array<() => Promise<void>> = [];
+  const real = (...names: string[]) =>
+    options.forceEmulators !== true && names.every((name) => readEnv(name) !== undefined);
+  try {
+    const columns: InspectorColumn[] = [];
+
+    // ---- Trubrics: the ingestion API ----
+    const trubricsReal = real("TRUBRICS_API_KEY") || real("TRUBRICS_EMAIL", "TRUBRICS_PASSWORD");
+    const trubricsEmulator = trubricsReal
+      ? undefined
+      : createTrubricsEmulator({ apiKeys: [EMULATOR_KEYS.trubrics] });
+    let trubricsServer: MockServer | undefined;
+    if (trubricsEmulator) {
+      trubricsServer = await startMockServer(trubricsEmulator.handlers);
+      closers.push(() => trubricsServer!.close());
+    }
+    columns.push({
+      id: "trubrics",
+      label: "Trubrics",
+      wire: "LLM events (publish_llm_events)",
+      mode: trubricsEmulator ? "emulator" : "real",
+      exporter: exportTrubrics({
+        ...(trubricsServer
+          ? { apiKey: EMULATOR_KEYS.trubrics, host: `${trubricsServer.url}/api/ingestion` }
+          : {}),
+        fetch: options.fetchFor("trubrics"),
+      }) as Exporter<never>,
+      extract: (exchange) =>
+        isPost(exchange) && exchange.path.endsWith("/publish_llm_events")
+          ? extractTrubrics(exchange.requestBody, exchange.id)
+          : { modelCalls: [], spans: [] },
+      outage: (times) =>
+        trubricsEmulator?.failNext("publish_llm_events", { status: 503, headers: OUTAGE_HEADERS }, times),
+      storedCount: () => trubricsEmulator?.receivedLlmEvents.length,
+    });
+
+    // ---- Arthur legacy: REST v3 inferences ----
+    const arthurReal = real("ARTHUR_API_KEY", "ARTHUR_MODEL_ID");
+    const arthurEmulator = arthurReal ? undefined : createArthurEmulator({ apiKeys: [EMULATOR_KEYS.arthur] });
+    let arthurServer: MockServer | undefined;
+    if (arthurEmulator) {
+      arthurServer = await startMockServer(arthurEmulator.handlers);
+      closers.push(() => arthurServer!.close());
+    }
+    columns.push({
+      id: "arthur",
+      label: "Arthur (legacy)",
+      wire: "inferences (REST v3)",
+      mode: arthurEmulator ? "emulator" : "real",
+      exporter: exportArthur({
+        ...(arthurServer
+          ? { apiKey: EMULATOR_KEYS.arthur, arthurUrl: arthurServer.url, modelId: "arthur-llm-model" }
+          : { modelId: readEnv("ARTHUR_MODEL_ID") }),
+        fetch: options.fetchFor("arthur"),
+      }) as Exporter<never>,
+      extract: (exchange) =>
+        isPost(exchange) && exchange.path.endsWith("/inferences")
+          ? extractArthurInferences(exchange.requestBody, exchange.id)
+          : { modelCalls: [], spans: [] },
+      outage: (times) =>
+        arthurEmulator?.failNextRequests({
+          endpoint: "inferences",
+          times,
+          response: { status: 503, headers: OUTAGE_HEADERS },
+        }),
+      storedCount: () => arthurEmulator?.received.inferences.length,
+    });
+
+    // ---- Arthur engine: OTLP traces (not on main yet) ----
+    columns.push({
+      id: "arthur-engine",
+      label: "Arthur (engine)",
+      wire: "OTLP spans (/api/v1/traces)",
+      mode: "unavailable",
+      note: "The Arthur package has no engine mode on this branch yet.",
+      extract: () => ({ modelCalls: [], spans: [] }),
+      outage: () => {},
+      storedCount: () => undefined,
+    });
+
+    // ---- PromptLayer: /track-request ----
+    const promptlayerReal = real("PROMPTLAYER_API_KEY");
+    const promptlayerEmulator = promptlayerReal
+      ? undefined
+      : createPromptLayerEmulator({ apiKeys: [EMULATOR_KEYS.promptlayer], templates: [PROMPT_TEMPLATE] });
+    let promptlayerServer: MockServer | undefined;
+    if (promptlayerEmulator) {
+      promptlayerServer = await startMockServer(promptlayerEmulator.handlers);
+      closers.push(() => promptlayerServer!.close());
+    }
+    const promptlayerConnection = promptlayerServer
+      ? { apiKey: EMULATOR_KEYS.promptlayer, baseUrl: promptlayerServer.url }
+      : {};
+    const promptLayerClient = new PromptLayerClient({
+      ...promptlayerConnection,
+      fetch: options.fetchFor("promptlayer"),
+    });
+    columns.push({
+      id: "promptlayer",
+      label: "PromptLayer",
+      wire: "request logs (/track-request)",
+      mode: promptlayerEmulator ? "emulator" : "real",
+      exporter: exportPromptLayer({
+        ...promptlayerConnection,
+        plTags: ["playground"],
+        plIdCallback: (requestId) => options.onPromptLayerId(requestId, promptLayerClient),
+        fetch: options.fetchFor("promptlayer"),
+      }) as Exporter<never>,
+      extract: (exchange, context) => {
+        if (!isPost(exchange)) return { modelCalls: [], spans: [] };
+        if (exchange.path.endsWith("/track-request"))
+          return extractPromptLayerTrackRequest(exchange.requestBody, exchange.id);
+        if (exchange.path.endsWith("/spans-bulk"))
+          return extractPromptLayerSpans(exchange.requestBody, exchange.id, context);
+        return { modelCalls: [], spans: [] };
+      },
+      outage: (times) =>
+        promptlayerEmulator?.injectFault({
+          kind: "status",
+          status: 503,
+          path: "/track-request",
+          retryAfterSeconds: 0,
+          times,
+        }),
+      storedCount: () => promptlayerEmulator?.trackRequests.length,
+    });
+
+    // ---- A generic OTLP backend: core's OTLP exporter to a loopback receiver ----
+    const receiver = await startOtlpReceiver();
+    closers.push(() => receiver.close());
+    columns.push({
+      id: "otlp",
+      label: "OTLP backend",
+      wire: "OTLP spans, GenAI conventions (/v1/traces)",
+      mode: "emulator",
+      note: "core's createOtlpExporter to a loopback receiver (decoded with decodeOtlpTraceRequest)",
+      exporter: createOtlpExporter({
+        url: `${receiver.url}/v1/traces`,
+        headers: {},
+        semanticConventions: "gen-ai",
+        serviceName: "langchain-observability-playground",
+        fetch: options.fetchFor("otlp"),
+      }) as Exporter<never>,
+      extract: (exchange, context) =>
+        isPost(exchange) && exchange.requestBodyKind === "otlp-protobuf"
+          ? extractOtlp(exchange.requestBody, exchange.id, context)
+          : { modelCalls: [], spans: [] },
+      outage: (times) =>
+        receiver.failNext({ route: "POST /v1/traces", status: 503, headers: OUTAGE_HEADERS, times }),
+      storedCount: () => receiver.received.length,
+    });
+
+    return {
+      columns,
+      promptLayerClient,
+      async close() {
+        await Promise.all(closers.map((close) => close()));
+      },
+    };
+  } catch (error) {
+    await Promise.all(closers.map((close) => close().catch(() => {})));
+    throw error;
+  }
+}
+
+/**
+ * A minimal OTLP/HTTP traces receiver on 127.0.0.1 (core's emulator kit): it decodes each protobuf
+ * request with core's `decodeOtlpTraceRequest`, stores the spans and answers as a collector does.
+ */
+export function startOtlpReceiver(): Promise<Emulator<unknown>> {
+  return startEmulator<unknown>({
+    respond(request, context) {
+      if (request.method !== "POST" || !request.path.endsWith("/v1/traces")) return undefined;
+      try {
+        const decoded = decodeOtlpTraceRequest(request.rawBody);
+        for (const resource of decoded.resourceSpans) {
+          for (const scope of resource.scopeSpans) for (const span of scope.spans) context.store(span);
+        }
+        // An empty ExportTraceServiceResponse: everything accepted.
+        return { status: 200, headers: { "content-type": "application/x-protobuf" }, body: new Uint8Array() };
+      } catch (error) {
+        return { status: 400, body: { message: error instanceof Error ? error.message : String(error) } };
+      }
+    },
+  });
+}

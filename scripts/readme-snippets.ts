@@ -187,7 +187,13 @@ export async function startOpenAiCompatibleServer(
           object: "text_completion",
           created,
           model: "gpt-3.5-turbo-instruct",
-          choices: [{ index: 0, text: reply, finish_reason: "stop", logprobs: null }],
+          // One choice per prompt: `OpenAI.generate([a, b])` sends both prompts in one request.
+          choices: (Array.isArray(body.prompt) ? body.prompt : [body.prompt]).map((_, index) => ({
+            index,
+            text: reply,
+            finish_reason: "stop",
+            logprobs: null,
+          })),
           usage,
         });
         return;

@@ -1,6 +1,6 @@
 import { ArthurCallbackHandler, exportArthur } from "@langchain-observability/arthur";
 import { createArthurEmulator } from "@langchain-observability/arthur/testing";
-import { type Exporter, ObservabilityCallbackHandler, readEnv } from "@langchain-observability/core";
+import { type Exporter, loadString, ObservabilityCallbackHandler } from "@langchain-observability/core";
 import { type MockServer, startMockServer } from "@langchain-observability/core/testing";
 import {
   exportPromptLayer,
@@ -9,7 +9,12 @@ import {
 } from "@langchain-observability/promptlayer";
 import { createPromptLayerEmulator } from "@langchain-observability/promptlayer/testing";
 import { exportTrubrics, TrubricsCallbackHandler } from "@langchain-observability/trubrics";
-import { createTrubricsEmulator } from "@langchain-observability/trubrics/testing";
+import { startTrubricsEmulator } from "@langchain-observability/trubrics/testing";
+
+/** An environment variable, through core's settings loader (the one place env is read). */
+function readEnv(name: string): string | undefined {
+  return loadString({ option: name, value: undefined, envVar: name });
+}
 
 export type VendorName = "trubrics" | "arthur" | "promptlayer";
 export const VENDORS: VendorName[] = ["trubrics", "arthur", "promptlayer"];
@@ -66,12 +71,11 @@ export async function startBackends(options: { forceEmulators?: boolean } = {}):
     !options.forceEmulators && (real(["TRUBRICS_API_KEY"]) || real(["TRUBRICS_EMAIL", "TRUBRICS_PASSWORD"]));
   const trubricsEmulator = trubricsReal
     ? undefined
-    : createTrubricsEmulator({ apiKeys: [EMULATOR_KEYS.trubrics] });
+    : await startTrubricsEmulator({ apiKeys: [EMULATOR_KEYS.trubrics] });
   let trubricsOptions: Record<string, unknown> = {};
   if (trubricsEmulator) {
-    const server = await startMockServer(trubricsEmulator.handlers);
-    servers.push(server);
-    trubricsOptions = { apiKey: EMULATOR_KEYS.trubrics, host: `${server.url}/api/ingestion` };
+    servers.push(trubricsEmulator);
+    trubricsOptions = { apiKey: EMULATOR_KEYS.trubrics, baseUrl: `${trubricsEmulator.url}/api/ingestion` };
   }
 
   // Arthur: an API key and a model id.

@@ -1,4 +1,4 @@
-import { readEnv } from "@langchain-observability/core";
+import { loadString } from "@langchain-observability/core";
 import {
   type Backends,
   createHandlers,
@@ -8,6 +8,11 @@ import {
   type VendorName,
 } from "./backends";
 import { fakeModels, type ModelFactory, SCENARIOS, type Scenario } from "./scenarios";
+
+/** An environment variable, through core's settings loader (the one place env is read). */
+function readEnv(name: string): string | undefined {
+  return loadString({ option: name, value: undefined, envVar: name });
+}
 
 export interface ScenarioOutcome {
   name: string;

@@ -388,7 +388,7 @@ describe("bad input", () => {
         timeoutMs: 2000,
         maxRetries: 1,
         flushIntervalMs: 60_000,
-        mask: (record) => {
+        mask: (record: LLMRunRecord) => {
           records.push(record);
           return record;
         },

@@ -5,8 +5,12 @@ import {
   loadHttpSettings,
   loadString,
   loadUrl,
-  readEnv,
 } from "@langchain-observability/core";
+
+/** An environment variable, through core's settings loader (the one place env is read). */
+function readEnv(name: string): string | undefined {
+  return loadString({ option: name, value: undefined, envVar: name });
+}
 
 /** Arthur's hosted platform, the Python handler's default. */
 export const DEFAULT_ARTHUR_URL = "https://app.arthur.ai";

@@ -1,3 +1,9 @@
+// The public surface of core: what users and vendor packages need, nothing else. Internal on
+// purpose (use these instead): `describeError` (the kit describes what `map`/`send` throw),
+// `parseJson` (`HttpResponse.body` is already parsed), `readEnv` (`loadString({ option, value, envVar })`),
+// `toJsonSafe`, `isSampled`, `isLoopbackUrl`, `isRetryableStatus` (`VendorApiError` derives
+// `isRetryable` from its status), the export queue and its counters (`ExportStats` has them).
+// `api-report/core.api.md` records this list; `pnpm api:check` fails when it changes unnoticed.
 export type {
   ChatMessage,
   ChatRole,
@@ -18,16 +24,13 @@ export {
   type RunSpanKind,
   type RunSpanRecord,
 } from "./capture/run-span-record";
-export { isSampled } from "./capture/sample-by-trace";
-export { TRUNCATION_MARKER, toJsonSafe, truncateText } from "./capture/to-json-safe";
+export { TRUNCATION_MARKER, truncateText } from "./capture/to-json-safe";
 export { type CheckOptionsSpec, checkOptions } from "./config/check-options";
 export {
-  isLoopbackUrl,
   loadNumber,
   loadString,
   loadUrl,
   type NumberSettingSource,
-  readEnv,
   requireString,
   type SettingSource,
   type UrlSettingSource,
@@ -38,7 +41,6 @@ export {
   type DeliveryOutcome,
   ExportTimeoutError,
   type ExportTimeoutErrorOptions,
-  isRetryableStatus,
   ObservabilityError,
   type ObservabilityErrorOptions,
   VendorApiError,
@@ -53,7 +55,6 @@ export {
   type VendorSendContext,
   type VendorSendItem,
 } from "./export/create-vendor-exporter";
-export type { ExporterStats } from "./export/export-queue";
 export type { Exporter, ExporterContext, ExportResult, RecordFailure } from "./export/exporter";
 export {
   createHttpClient,
@@ -61,7 +62,6 @@ export {
   type HttpClientOptions,
   type HttpRequest,
   type HttpResponse,
-  parseJson,
   redactSecrets,
 } from "./http/create-http-client";
 export {
@@ -78,6 +78,5 @@ export {
   loadHttpSettings,
   pickCommonHandlerOptions,
 } from "./observability-handler-options";
-export { describeError } from "./pipeline/error-reporter";
 export type { DroppedStats, ExportStats, FlushResult } from "./pipeline/handler-stats";
 export { VERSION } from "./version";

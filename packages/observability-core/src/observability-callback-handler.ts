@@ -2,7 +2,13 @@ import type { AgentAction, AgentFinish } from "@langchain/core/agents";
 import { BaseCallbackHandler, type BaseCallbackHandlerInput } from "@langchain/core/callbacks/base";
 import { awaitAllCallbacks } from "@langchain/core/callbacks/promises";
 import type { Serialized } from "@langchain/core/load/serializable";
-import { buildRecords, type LLMResultLike, type RecordDefaults, type RunState } from "./capture/build-record";
+import {
+  type BuiltRecord,
+  buildRecords,
+  type LLMResultLike,
+  type RecordDefaults,
+  type RunState,
+} from "./capture/build-record";
 import type { LLMRunRecord } from "./capture/llm-run-record";
 import type { RunSpanRecord } from "./capture/run-span-record";
 import { RunStore } from "./capture/run-store";
@@ -444,7 +450,7 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
   }
 
   /** The span store evicted a model call's span: its run ends too, as `cancelled` records. */
-  private cancelModelRun(runId: string, reason: string): LLMRunRecord[] {
+  private cancelModelRun(runId: string, reason: string): BuiltRecord[] {
     const run = this.runStore.takeModelRun(runId);
     if (!run) return [];
     return this.pipeline.emitRecords(

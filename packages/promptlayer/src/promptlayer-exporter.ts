@@ -1,7 +1,6 @@
 import {
   ConfigurationError,
   createHttpClient,
-  describeError,
   type Exporter,
   type ExporterContext,
   type ExporterHttpOptions,
@@ -248,4 +247,14 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
       },
     );
   });
+}
+
+/** Name and message of anything thrown, without ever throwing itself. */
+function describeError(error: unknown): { name: string; message: string } {
+  if (error instanceof Error) return { name: error.name || "Error", message: String(error.message ?? "") };
+  try {
+    return { name: "Error", message: typeof error === "string" ? error : String(JSON.stringify(error)) };
+  } catch {
+    return { name: "Error", message: String(error) };
+  }
 }

@@ -1,11 +1,5 @@
-export {
-  mapRecordToTrubricsLlmEvent,
-  mapRecordToTrubricsPromptDocument,
-  TRUBRICS_ANONYMOUS_USER,
-  TRUBRICS_DEFAULT_TAG,
-  toFirestoreFields,
-  toFirestoreValue,
-} from "./map-record-to-trubrics";
+// The public surface: the handler, the exporter factory, their option types, the wire types and the
+// default base URL. Mappers, transports, the Firebase session and the Firestore encoder are internal.
 export type {
   FirebaseSignInRequest,
   FirebaseSignInResponse,
@@ -26,12 +20,6 @@ export type {
   TrubricsUsage,
 } from "./trubrics-api";
 export { TrubricsCallbackHandler, type TrubricsCallbackHandlerOptions } from "./trubrics-callback-handler";
-export {
-  TRUBRICS_DEFAULT_FIREBASE_API_KEY,
-  TRUBRICS_DEFAULT_FIREBASE_PROJECT_ID,
-  TRUBRICS_DEFAULT_FIRESTORE_URL,
-  TRUBRICS_DEFAULT_HOST,
-  TRUBRICS_DEFAULT_IDENTITY_TOOLKIT_URL,
-} from "./trubrics-defaults";
-export { exportTrubrics, type TrubricsExporter, type TrubricsExporterOptions } from "./trubrics-exporter";
+export { createTrubricsExporter, exportTrubrics, type TrubricsExporter } from "./trubrics-exporter";
+export { TRUBRICS_DEFAULT_BASE_URL, type TrubricsExporterOptions } from "./trubrics-settings";
 export { VERSION } from "./version";

@@ -5,6 +5,7 @@ import {
   mapRecordToTrubricsPromptDocument,
   toFirestoreFields,
   toFirestoreValue,
+  toTrubricsDocumentId,
 } from "./map-record-to-trubrics";
 
 const START = Date.UTC(2025, 2, 1, 10, 0, 0, 0);
@@ -449,5 +450,33 @@ describe("toFirestoreValue", () => {
       run: { stringValue: "r" },
       count: { integerValue: "2" },
     });
+  });
+});
+
+describe("toTrubricsDocumentId", () => {
+  it.each([
+    ["0196f8a2-6c1e-7b3a-9d2f-4c5b6a7e8f90", "0196f8a2-6c1e-7b3a-9d2f-4c5b6a7e8f90"],
+    ["0196f8a2-6c1e-7b3a-9d2f-4c5b6a7e8f90:1", "0196f8a2-6c1e-7b3a-9d2f-4c5b6a7e8f90:1"],
+    ["a/b", "a%2Fb"],
+    ["a%2Fb", "a%252Fb"],
+    [".", "%2E"],
+    ["..", "%2E%2E"],
+    ["__name__", "%5F_name__"],
+    ["", "%00"],
+    ["\uD800x", "\uFFFDx"],
+  ])("makes %j the valid Firestore id %j (the same each time, distinct for distinct ids)", (recordId, id) => {
+    expect(toTrubricsDocumentId(recordId)).toBe(id);
+    expect(toTrubricsDocumentId(recordId)).toBe(toTrubricsDocumentId(recordId));
+  });
+
+  it("keeps a long id under 1500 bytes with a hash of the whole id", () => {
+    const long = "é".repeat(2000);
+    const other = `${"é".repeat(1999)}e`;
+    const id = toTrubricsDocumentId(long);
+
+    expect(new TextEncoder().encode(id).length).toBeLessThanOrEqual(1500);
+    expect(id).toMatch(/^é+~[0-9a-f]{16}$/);
+    expect(toTrubricsDocumentId(other)).not.toBe(id);
+    expect(toTrubricsDocumentId(long)).toBe(id);
   });
 });

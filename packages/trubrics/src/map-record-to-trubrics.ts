@@ -88,6 +88,35 @@ export function mapRecordToTrubricsPromptDocument(record: LLMRunRecord): Trubric
   };
 }
 
+/** Firestore's longest document id, in UTF-8 bytes. */
+const MAX_DOCUMENT_ID_BYTES = 1500;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * The Firestore document id of a record's prompt document: the record id, made valid by Firestore's
+ * rules (no `/`, not `.` or `..`, not `__…__`, at most 1500 bytes) with an injective escape, so a
+ * resend of the same record names the same document (Firestore refuses the copy with 409).
+ */
+export function toTrubricsDocumentId(recordId: string): string {
+  // Firestore ids are UTF-8: a lone surrogate has no encoding.
+  const wellFormed = recordId.replace(LONE_SURROGATE, "\uFFFD");
+  let id = wellFormed.replaceAll("%", "%25").replaceAll("/", "%2F");
+  if (id === "." || id === "..") id = id.replaceAll(".", "%2E");
+  if (/^__.*__$/s.test(id)) id = `%5F${id.slice(1)}`;
+  if (id === "") id = "%00";
+  if (new TextEncoder().encode(id).length <= MAX_DOCUMENT_ID_BYTES) return id;
+  // Too long: a prefix (cut on a code point) plus a hash of the whole id keeps it unique in practice.
+  const encoder = new TextEncoder();
+  let prefix = "";
+  let bytes = 0;
+  for (const character of id) {
+    bytes += encoder.encode(character).length;
+    if (bytes > 1400) break;
+    prefix += character;
+  }
+  return `${prefix}~${fnv1a64(wellFormed)}`;
+}
+
 /**
  * Encodes a JSON-like value as a typed Firestore value, by the rules of the legacy SDK's
  * `dict_to_firestore_document`, with its defects fixed: `null` array items are kept, a nested array
@@ -149,6 +178,9 @@ function mapRunProperties(record: LLMRunRecord): TrubricsRunProperties {
   if (Array.isArray(toolCalls) && toolCalls.length > 0) properties.tool_calls = toolCalls.map(mapToolCall);
   const finishReason = nonEmptyString(record.output?.finishReason);
   if (finishReason) properties.finish_reason = finishReason;
+  // The model name is the one asked for (the same on success and error); the answer's own, if other.
+  const responseModel = nonEmptyString(record.model?.responseName);
+  if (responseModel) properties.response_model = responseModel;
   const usage = mapUsage(record.usage);
   if (usage) properties.usage = usage;
   const firstToken = record.timing?.timeToFirstTokenMs;
@@ -219,6 +251,21 @@ function mapTags(tags: unknown): string[] {
 /** The model name; else the run name (the model class); else the Python handler's `"NA"`. */
 function mapModelName(record: LLMRunRecord): string {
   return nonEmptyString(record.model?.name) ?? nonEmptyString(record.name) ?? "NA";
+}
+
+/** 64-bit FNV-1a of a text, as 16 hex digits (two 32-bit halves; no crypto needed for an id). */
+function fnv1a64(text: string): string {
+  let high = 0xcbf29ce4;
+  let low = 0x84222325;
+  for (const byte of new TextEncoder().encode(text)) {
+    low ^= byte;
+    // Multiply by the FNV prime 0x100000001b3 = 2^40 + 0x1b3, in 32-bit halves.
+    const lowProduct = low * 0x1b3;
+    const carry = Math.floor(lowProduct / 0x100000000);
+    high = (high * 0x1b3 + (low << 8) + carry) >>> 0;
+    low = lowProduct >>> 0;
+  }
+  return high.toString(16).padStart(8, "0") + low.toString(16).padStart(8, "0");
 }
 
 function nestedArrayAsText(items: unknown[]): FirestoreValue | undefined {

@@ -42,6 +42,8 @@ export interface TrubricsRunProperties {
   messages?: TrubricsMessage[];
   tool_calls?: TrubricsToolCall[];
   finish_reason?: string;
+  /** The model name the provider's answer gave, when it differs from the one asked for. */
+  response_model?: string;
   usage?: TrubricsUsage;
   /** Seconds from the start of the run to its first streamed token. */
   time_to_first_token?: number;

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import {
   AIMessage,
@@ -11,11 +12,14 @@ import { RunnableLambda } from "@langchain/core/runnables";
 import { ConfigurationError } from "@langchain-observability/core";
 import { FakeDetailedChatModel, FakeDetailedLLM } from "@langchain-observability/core/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { runSnippet } from "../../../scripts/readme-snippets.ts";
 import { TrubricsCallbackHandler, type TrubricsCallbackHandlerOptions } from "./index";
 import { decodeFirestoreFields } from "./testing/index";
 import { TRUBRICS_OPTION_KEYS } from "./trubrics-callback-handler";
 import {
+  clearTrubricsEnv,
   normalizeForSnapshot,
+  requestStatuses,
   startTrubricsServer,
   TEST_API_KEY,
   TEST_EMAIL,
@@ -27,10 +31,7 @@ let trubrics: TrubricsTestServer;
 const handlers: TrubricsCallbackHandler[] = [];
 
 beforeEach(async () => {
-  // Whatever the machine has set, these tests decide the Trubrics environment themselves.
-  for (const name of ["TRUBRICS_API_KEY", "TRUBRICS_HOST", "TRUBRICS_EMAIL", "TRUBRICS_PASSWORD"]) {
-    vi.stubEnv(name, "");
-  }
+  clearTrubricsEnv();
   trubrics = await startTrubricsServer();
 });
 
@@ -40,7 +41,8 @@ afterEach(async () => {
 });
 
 function createHandler(options: TrubricsCallbackHandlerOptions): TrubricsCallbackHandler {
-  const handler = new TrubricsCallbackHandler({ timeoutMs: 2000, maxRetries: 1, ...options });
+  // Generous: only a hang may reach it (a publish that times out is counted unknown, never resent).
+  const handler = new TrubricsCallbackHandler({ timeoutMs: 30_000, maxRetries: 1, ...options });
   handlers.push(handler);
   return handler;
 }
@@ -109,7 +111,7 @@ describe("the usage example of the issue", () => {
       [
         [
           {
-            "assistant_id": "gpt-4o-mini-2024-07-18",
+            "assistant_id": "gpt-4o-mini",
             "generation": "Why did the chicken cross the road? To get to the other side.",
             "generation_event_name": "Generation",
             "latency": "<seconds>",
@@ -129,6 +131,7 @@ describe("the usage example of the issue", () => {
                 },
               ],
               "model_provider": "openai",
+              "response_model": "gpt-4o-mini-2024-07-18",
               "some_metadata": {
                 "hello": [
                   1,
@@ -188,13 +191,13 @@ describe("the usage example of the issue", () => {
     expect(normalizeForSnapshot(trubrics.emulator.receivedPrompts)).toMatchInlineSnapshot(`
       [
         {
-          "documentId": "emulatorPrompt00000001",
+          "documentId": "<run-1>",
           "fields": {
             "config_model": {
               "mapValue": {
                 "fields": {
                   "model": {
-                    "stringValue": "gpt-4o-mini-2024-07-18",
+                    "stringValue": "gpt-4o-mini",
                   },
                   "prompt_template": {
                     "stringValue": "{prompt}",
@@ -249,6 +252,9 @@ describe("the usage example of the issue", () => {
                         },
                       ],
                     },
+                  },
+                  "response_model": {
+                    "stringValue": "gpt-4o-mini-2024-07-18",
                   },
                   "some_metadata": {
                     "mapValue": {
@@ -718,9 +724,10 @@ describe("runs", () => {
       ]
     `);
     expect(trubrics.emulator.receivedPrompts).toEqual([]);
-    expect(trubrics.emulator.requests.filter((request) => request.route !== "publish_llm_events")).toEqual(
-      [],
-    );
+    // The legacy handler did not even sign in: it had nothing to write.
+    expect(
+      requestStatuses(trubrics.emulator).filter((line) => !line.startsWith("publish_llm_events")),
+    ).toEqual([]);
   });
 
   it("keeps 20 concurrent runs on one handler apart", async () => {
@@ -815,6 +822,7 @@ describe("options", () => {
   it("puts only unknown keys into metadata, never an option of core, LangChain or Trubrics", async () => {
     const known: TrubricsCallbackHandlerOptions = {
       apiKey: TEST_API_KEY,
+      baseUrl: trubrics.url,
       host: trubrics.url,
       project: "default",
       email: "someone@example.com",
@@ -835,7 +843,9 @@ describe("options", () => {
       maxBatchBytes: 1_000_000,
       flushIntervalMs: 60_000,
       maxQueueSize: 100,
-      timeoutMs: 2000,
+      maxQueueBytes: 10_000_000,
+      maxRecordAgeMs: 60_000,
+      timeoutMs: 30_000,
       maxRetries: 0,
       onError: () => {},
       fetch: globalThis.fetch,
@@ -869,6 +879,7 @@ describe("options", () => {
         "langchain_run_id",
         "messages",
         "finish_reason",
+        "response_model",
         "usage",
         "model_provider",
         "environment",
@@ -1033,5 +1044,64 @@ describe("credentials", () => {
     new TrubricsCallbackHandler({ ...trubrics.legacy, fetch });
     expect(fetch).not.toHaveBeenCalled();
     expect(trubrics.emulator.requests).toEqual([]);
+  });
+});
+
+describe("a script that never calls flush()", () => {
+  /** A user's script: several calls through inline handlers of both APIs, and no flush(). */
+  const script = `
+import { HumanMessage } from "@langchain/core/messages";
+import { FakeListChatModel } from "@langchain/core/utils/testing";
+import { TrubricsCallbackHandler } from "@langchain-observability/trubrics";
+
+// TRUBRICS_API_KEY would select the ingestion API for both handlers: the key comes from elsewhere.
+const ingestion = new TrubricsCallbackHandler({ apiKey: process.env.INGESTION_KEY, baseUrl: process.env.TRUBRICS_HOST });
+const legacy = new TrubricsCallbackHandler({
+  email: process.env.TRUBRICS_EMAIL,
+  password: process.env.TRUBRICS_PASSWORD,
+  identityToolkitUrl: process.env.TRUBRICS_HOST,
+  firestoreUrl: process.env.TRUBRICS_HOST,
+});
+const model = new FakeListChatModel({ responses: ["ok"], callbacks: [ingestion, legacy] });
+for (let index = 0; index < 12; index++) await model.invoke([new HumanMessage(\`question \${index}\`)]);
+console.log("done");
+`;
+
+  it("exits by itself, and every record reached both APIs", { timeout: 120_000 }, async () => {
+    const result = await runSnippet(
+      { index: 1, line: 1, code: script },
+      {
+        cwd: join(import.meta.dirname, ".."),
+        env: {
+          INGESTION_KEY: TEST_API_KEY,
+          TRUBRICS_HOST: trubrics.url,
+          TRUBRICS_EMAIL: TEST_EMAIL,
+          TRUBRICS_PASSWORD: TEST_PASSWORD,
+        },
+        // Only a hang reaches this bound: the drain at exit has a deadline of its own (flushTimeoutMs).
+        timeoutMs: 90_000,
+      },
+    );
+
+    expect({
+      exitCode: result.exitCode,
+      killed: result.killed,
+      stdout: result.stdout,
+      stderr: result.stderr,
+    }).toEqual({
+      exitCode: 0,
+      killed: false,
+      stdout: "done\n",
+      stderr: "",
+    });
+    const questions = Array.from({ length: 12 }, (_, index) => `question ${index}`);
+    expect(trubrics.emulator.receivedLlmEvents.map((event) => event.prompt).sort()).toEqual(
+      [...questions].sort(),
+    );
+    expect(
+      trubrics.emulator.receivedPrompts
+        .map((prompt) => String(decodeFirestoreFields(prompt.fields).prompt))
+        .sort(),
+    ).toEqual([...questions].sort());
   });
 });

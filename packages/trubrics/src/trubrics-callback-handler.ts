@@ -1,55 +1,40 @@
 import {
   COMMON_HANDLER_OPTION_KEYS,
   type CommonHandlerOptions,
-  ConfigurationError,
+  checkOptions,
   isCommonHandlerOption,
   ObservabilityCallbackHandler,
 } from "@langchain-observability/core";
-import { exportTrubrics, requireOptionsObject, type TrubricsExporterOptions } from "./trubrics-exporter";
+import { createTrubricsExporterFromSettings } from "./trubrics-exporter";
+import {
+  loadTrubricsSettings,
+  requireOptionsObject,
+  TRUBRICS_EXPORTER_OPTION_KEYS,
+  TRUBRICS_NEAR_MISS_SPELLINGS,
+  type TrubricsExporterOptions,
+} from "./trubrics-settings";
+
+const OWNER = "TrubricsCallbackHandler";
 
 /**
  * Options of `TrubricsCallbackHandler`: the Python handler's (`project`, `email`, `password`, `tags`,
- * `user_id`, `session_id`, any other key as metadata), the current API's (`apiKey`, `host`), the
- * legacy API's hosts, and the options every handler of this project accepts.
+ * `user_id`, `session_id`, any other key as metadata), the current API's (`apiKey`, `baseUrl` or its
+ * alias `host`), the legacy API's hosts, and the options every handler of this project accepts.
  */
 export interface TrubricsCallbackHandlerOptions extends CommonHandlerOptions, TrubricsExporterOptions {
-  /** Alias of `userId`, spelled as in the Python handler. @default undefined */
-  user_id?: string;
-  /** Alias of `sessionId`, spelled as in the Python handler. @default undefined */
-  session_id?: string;
   /**
    * Any other key goes into the metadata of every record, as the Python handler's `**kwargs` do
-   * (an entry of the `metadata` option with the same key wins).
+   * (an entry of the `metadata` option with the same key wins). A key close to an option's name
+   * (`url`, `timeoutMS`, `sessionID`, `Host` …) or that looks like a secret (`api_key`, `token`,
+   * `password` … in any case, also inside a longer name) is refused with a `ConfigurationError`.
    */
   [metadataKey: string]: unknown;
 }
 
-/**
- * The exporter's options, as a complete record (core's are `COMMON_HANDLER_OPTION_KEYS`): an option
- * added to the exporter fails the type check here instead of silently becoming metadata.
- */
-const EXPORTER_OPTION_KEYS: Record<keyof TrubricsExporterOptions, true> = {
-  apiKey: true,
-  host: true,
-  project: true,
-  email: true,
-  password: true,
-  firebaseApiKey: true,
-  firebaseProjectId: true,
-  identityToolkitUrl: true,
-  firestoreUrl: true,
-  timeoutMs: true,
-  maxRetries: true,
-  fetch: true,
-};
-
-const ALIAS_OPTION_KEYS = { user_id: "userId", session_id: "sessionId" } as const;
-
 /** The option keys that are options, not metadata (everything else a user passes becomes metadata). */
 export const TRUBRICS_OPTION_KEYS: readonly string[] = Object.freeze([
   ...Object.keys(COMMON_HANDLER_OPTION_KEYS),
-  ...Object.keys(EXPORTER_OPTION_KEYS).filter((key) => !isCommonHandlerOption(key)),
-  ...Object.keys(ALIAS_OPTION_KEYS),
+  ...Object.keys(TRUBRICS_EXPORTER_OPTION_KEYS).filter((key) => !isCommonHandlerOption(key)),
 ]);
 
 /**
@@ -64,51 +49,40 @@ export class TrubricsCallbackHandler extends ObservabilityCallbackHandler {
   readonly transport: "ingestion" | "legacy";
 
   constructor(options: TrubricsCallbackHandlerOptions = {}) {
-    requireOptionsObject(options, "TrubricsCallbackHandler");
+    requireOptionsObject(options, OWNER);
     const { common, exporter } = splitTrubricsOptions(options ?? {});
-    const trubricsExporter = exportTrubrics(exporter);
+    const trubricsExporter = createTrubricsExporterFromSettings(loadTrubricsSettings(exporter));
     super({ ...common, exporters: [trubricsExporter] });
     this.transport = trubricsExporter.transport;
   }
 }
 
-/** Splits the user's options into core's, the exporter's, and extra keys (which join the metadata). */
+/**
+ * Splits the user's options into core's, the exporter's, and extra keys, which join the metadata as
+ * the Python handler's `**kwargs`. Core's `checkOptions` guards the extra keys: one that nearly
+ * spells an option is a typo (it would silently do nothing), one that looks like a secret would be
+ * sent to Trubrics in every record; both are errors that never print the value.
+ */
 function splitTrubricsOptions(options: TrubricsCallbackHandlerOptions): {
   common: CommonHandlerOptions;
   exporter: TrubricsExporterOptions;
 } {
+  const extraKeys = new Set(
+    checkOptions(options, {
+      known: TRUBRICS_OPTION_KEYS,
+      aliases: TRUBRICS_NEAR_MISS_SPELLINGS,
+      owner: OWNER,
+      unknownKeys: "allow",
+    }),
+  );
   const common: Record<string, unknown> = {};
   const exporter: Record<string, unknown> = {};
   const extraMetadata: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(options)) {
     if (isCommonHandlerOption(key)) common[key] = value;
-    if (Object.hasOwn(EXPORTER_OPTION_KEYS, key)) exporter[key] = value;
-    if (
-      !isCommonHandlerOption(key) &&
-      !Object.hasOwn(EXPORTER_OPTION_KEYS, key) &&
-      !Object.hasOwn(ALIAS_OPTION_KEYS, key) &&
-      value !== undefined
-    ) {
-      extraMetadata[key] = value;
-    }
+    if (Object.hasOwn(TRUBRICS_EXPORTER_OPTION_KEYS, key)) exporter[key] = value;
+    if (extraKeys.has(key) && value !== undefined) extraMetadata[key] = value;
   }
-
-  for (const [alias, option] of Object.entries(ALIAS_OPTION_KEYS)) {
-    const aliasValue = options[alias];
-    if (aliasValue === undefined || aliasValue === null) continue;
-    if (typeof aliasValue !== "string") {
-      throw new ConfigurationError({ message: `\`${alias}\` must be a string.`, option: alias });
-    }
-    const value = common[option];
-    if (value === undefined || value === null) common[option] = aliasValue;
-    else if (value !== aliasValue) {
-      throw new ConfigurationError({
-        message: `\`${option}\` and its alias \`${alias}\` have different values; pass one of them.`,
-        option,
-      });
-    }
-  }
-
   const metadata = common.metadata;
   const mergeable =
     metadata === undefined || metadata === null || (typeof metadata === "object" && !Array.isArray(metadata));

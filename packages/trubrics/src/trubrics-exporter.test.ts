@@ -12,6 +12,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { exportTrubrics, TrubricsCallbackHandler, type TrubricsCallbackHandlerOptions } from "./index";
 import type { TrubricsEmulatorOptions } from "./testing/index";
 import {
+  clearTrubricsEnv,
+  requestStatuses,
   startTrubricsServer,
   TEST_API_KEY,
   TEST_PASSWORD,
@@ -25,9 +27,7 @@ let trubrics: TrubricsTestServer;
 const handlers: TrubricsCallbackHandler[] = [];
 
 beforeEach(async () => {
-  for (const name of ["TRUBRICS_API_KEY", "TRUBRICS_HOST", "TRUBRICS_EMAIL", "TRUBRICS_PASSWORD"]) {
-    vi.stubEnv(name, "");
-  }
+  clearTrubricsEnv();
   trubrics = await startTrubricsServer();
 });
 
@@ -49,7 +49,8 @@ interface Observed {
 function observe(options: TrubricsCallbackHandlerOptions): Observed {
   const errors: unknown[] = [];
   const handler = new TrubricsCallbackHandler({
-    timeoutMs: 2000,
+    // Generous: only an injected hang may reach it, never a slow loopback answer.
+    timeoutMs: 30_000,
     maxRetries: 2,
     flushIntervalMs: 60_000,
     onError: (error) => errors.push(error),
@@ -79,7 +80,7 @@ async function chat(handler: TrubricsCallbackHandler, question = "Tell me a joke
 }
 
 function statuses(): string[] {
-  return trubrics.emulator.requests.map((request) => `${request.route} ${request.status}`);
+  return requestStatuses(trubrics.emulator);
 }
 
 function messageOf(error: unknown): string {
@@ -89,7 +90,15 @@ function messageOf(error: unknown): string {
 describe("ingestion API failures", () => {
   it("retries after a 429 and waits as long as its Retry-After says", async () => {
     const { handler, errors } = ingestion();
-    trubrics.emulator.failNext("publish_llm_events", { status: 429, headers: { "retry-after": "1" } });
+    trubrics.emulator.failNext({
+      route: trubrics.emulator.routes.publishLlmEvents,
+      status: 429,
+      headers: { "retry-after": "1" },
+    });
+    // When each request arrived, from the emulator's own signals (only a lower bound is checked).
+    const arrivals: number[] = [];
+    void trubrics.emulator.waitForRequests(1).then(() => arrivals.push(Date.now()));
+    void trubrics.emulator.waitForRequests(2).then(() => arrivals.push(Date.now()));
 
     await chat(handler);
     const flushed = await handler.flush();
@@ -102,15 +111,15 @@ describe("ingestion API failures", () => {
         "publish_llm_events 200",
       ]
     `);
-    const [first, second] = trubrics.emulator.requests;
-    expect(second!.time - first!.time).toBeGreaterThanOrEqual(900);
+    const [first, second] = arrivals;
+    expect(second! - first!).toBeGreaterThanOrEqual(900);
     expect(trubrics.emulator.receivedLlmEvents).toHaveLength(1);
     expect(errors).toEqual([]);
   });
 
   it("retries after a 503", async () => {
     const { handler, errors } = ingestion();
-    trubrics.emulator.failNext("publish_llm_events", { status: 503 }, 2);
+    trubrics.emulator.failNext({ route: trubrics.emulator.routes.publishLlmEvents, status: 503, times: 2 });
 
     await chat(handler);
     const flushed = await handler.flush();
@@ -144,13 +153,13 @@ describe("ingestion API failures", () => {
     expect(VendorApiError.isInstance(errors[0])).toBe(true);
     expect((errors[0] as VendorApiError).isRetryable).toBe(false);
     expect(messageOf(errors[0])).toMatchInlineSnapshot(
-      `"Trubrics: POST <emulator>/publish_llm_events answered 401: {"detail":"Invalid API key."}"`,
+      `"Trubrics: POST <emulator>/publish_llm_events answered 401: {"detail":"Invalid API key."} (the API key was refused: check \`apiKey\` or env TRUBRICS_API_KEY)"`,
     );
   });
 
   it("does not retry after a 422", async () => {
     const { handler, errors } = ingestion();
-    trubrics.emulator.failNext("publish_llm_events", { status: 422 });
+    trubrics.emulator.failNext({ route: trubrics.emulator.routes.publishLlmEvents, status: 422 });
 
     await chat(handler);
     const flushed = await handler.flush();
@@ -169,7 +178,8 @@ describe("ingestion API failures", () => {
 
   it("fails only the items a 422 names and sends the others once more", async () => {
     const { handler, errors } = ingestion();
-    trubrics.emulator.failNext("publish_llm_events", {
+    trubrics.emulator.failNext({
+      route: trubrics.emulator.routes.publishLlmEvents,
       status: 422,
       body: {
         detail: [{ type: "string_type", loc: ["body", 1, "prompt"], msg: "Input should be a valid string" }],
@@ -193,44 +203,55 @@ describe("ingestion API failures", () => {
     expect((errors[0] as VendorApiError).status).toBe(422);
   });
 
-  it("gives up on a request that hangs past timeoutMs, and retries it when allowed", async () => {
-    const once = ingestion({ timeoutMs: 300, maxRetries: 1 });
-    trubrics.emulator.failNext("publish_llm_events", "hang");
-    await chat(once.handler);
-    expect(await once.handler.flush()).toMatchObject({ ok: true, exported: 1 });
-    expect(once.handler.stats()).toMatchObject({ retried: 1, failed: 0 });
+  it("never resends a publish that timed out: Trubrics may have stored it (at most once)", async () => {
+    const { handler, errors } = ingestion({ timeoutMs: 300, maxRetries: 2 });
+    trubrics.emulator.failNext({
+      route: trubrics.emulator.routes.publishLlmEvents,
+      hangMs: Number.POSITIVE_INFINITY,
+    });
 
-    trubrics.emulator.reset();
-    const never = ingestion({ timeoutMs: 300, maxRetries: 0 });
-    trubrics.emulator.failNext("publish_llm_events", "hang");
-    await chat(never.handler);
-    expect(await never.handler.flush()).toMatchObject({ ok: false, exported: 0, failed: 1, timedOut: false });
-    expect(ExportTimeoutError.isInstance(never.errors[0])).toBe(true);
-    expect(messageOf(never.errors[0])).toMatchInlineSnapshot(
-      `"Trubrics: POST <emulator>/publish_llm_events timed out after 300 ms"`,
+    await chat(handler);
+
+    expect(await handler.flush()).toMatchObject({ ok: false, exported: 0, failed: 0, unknown: 1 });
+    expect(handler.stats()).toMatchObject({ retried: 0, requeued: 0, failed: 0, unknown: 1, pending: 0 });
+    expect(statuses()).toEqual(["publish_llm_events hang"]);
+    expect(ExportTimeoutError.isInstance(errors[0])).toBe(true);
+    expect(messageOf(errors[0])).toMatchInlineSnapshot(
+      `"Trubrics: POST <emulator>/publish_llm_events timed out after 300 ms; the vendor may have stored it, so it is not sent again"`,
     );
   });
 
-  it("retries after a connection reset, and reports it when retries run out", async () => {
-    const retried = ingestion({ maxRetries: 1 });
-    trubrics.emulator.failNext("publish_llm_events", "connection-reset");
-    await chat(retried.handler);
-    expect(await retried.handler.flush()).toMatchObject({ ok: true, exported: 1 });
-    expect(retried.handler.stats()).toMatchObject({ retried: 1, failed: 0 });
+  it("never resends a publish whose connection was reset: Trubrics may have stored it", async () => {
+    const { handler, errors } = ingestion({ maxRetries: 2 });
+    trubrics.emulator.failNext({ route: trubrics.emulator.routes.publishLlmEvents, reset: "before-store" });
 
-    trubrics.emulator.reset();
-    const failed = ingestion({ maxRetries: 0 });
-    trubrics.emulator.failNext("publish_llm_events", "connection-reset");
-    await chat(failed.handler);
-    expect(await failed.handler.flush()).toMatchObject({ ok: false, failed: 1 });
-    expect(VendorApiError.isInstance(failed.errors[0])).toBe(true);
-    expect((failed.errors[0] as VendorApiError).status).toBeUndefined();
-    expect((failed.errors[0] as VendorApiError).isRetryable).toBe(true);
+    await chat(handler);
+
+    expect(await handler.flush()).toMatchObject({ ok: false, exported: 0, failed: 0, unknown: 1 });
+    expect(handler.stats()).toMatchObject({ retried: 0, requeued: 0, unknown: 1 });
+    expect(statuses()).toEqual(["publish_llm_events reset"]);
+    expect(VendorApiError.isInstance(errors[0])).toBe(true);
+    expect((errors[0] as VendorApiError).status).toBeUndefined();
+    expect((errors[0] as VendorApiError).outcome).toBe("unknown");
+  });
+
+  it("sends a publish again after a 503 that stored nothing, when the client's resends ran out", async () => {
+    const { handler, errors } = ingestion({ maxRetries: 0 });
+    trubrics.emulator.failNext({ route: trubrics.emulator.routes.publishLlmEvents, status: 503 });
+
+    await chat(handler);
+
+    // The record went back to the queue, and the next batch delivered it.
+    expect(await handler.flush()).toMatchObject({ ok: true, exported: 1, failed: 0, unknown: 0 });
+    expect(handler.stats()).toMatchObject({ retried: 0, requeued: 1 });
+    expect(statuses()).toEqual(["publish_llm_events 503", "publish_llm_events 200"]);
+    expect(trubrics.emulator.receivedLlmEvents).toHaveLength(1);
+    expect((errors[0] as VendorApiError).status).toBe(503);
   });
 
   it("takes any 2xx as delivered, even with a body that is not JSON", async () => {
     const { handler, errors } = ingestion();
-    trubrics.emulator.failNext("publish_llm_events", "malformed");
+    trubrics.emulator.failNext({ route: trubrics.emulator.routes.publishLlmEvents, malformed: true });
 
     await chat(handler);
 
@@ -283,7 +304,8 @@ describe("ingestion API failures", () => {
     for (const question of ["one", "two", "three", "four"]) await chat(handler, question);
     const flushed = await handler.flush();
 
-    expect(flushed).toMatchObject({ ok: false, exported: 2, failed: 2, pending: 0 });
+    // A 500 on a publish: Trubrics may have stored it, so the half is counted unknown, not resent.
+    expect(flushed).toMatchObject({ ok: false, exported: 2, failed: 0, unknown: 2, pending: 0 });
     expect(statuses()).toEqual([
       "publish_llm_events 413",
       "publish_llm_events 200",
@@ -408,6 +430,32 @@ describe("legacy platform API", () => {
     `);
   });
 
+  it("points at email and password when Firestore refuses a fresh token too", async () => {
+    const { handler, errors } = legacy();
+    trubrics.emulator.failNext({ route: trubrics.emulator.routes.createPrompt, status: 401, times: 2 });
+
+    await chat(handler);
+
+    expect(await handler.flush()).toMatchObject({ ok: false, exported: 0, failed: 1 });
+    expect(statuses()).toMatchInlineSnapshot(`
+      [
+        "signInWithPassword 200",
+        "runQuery 200",
+        "listProjects 200",
+        "createPrompt 401",
+        "signInWithPassword 200",
+        "createPrompt 401",
+      ]
+    `);
+    expect(errors).toHaveLength(1);
+    expect((errors[0] as VendorApiError).status).toBe(401);
+    expect(
+      messageOf(errors[0]).replace(/organisations\/.*\/prompts/, "organisations/…/prompts"),
+    ).toMatchInlineSnapshot(
+      `"Trubrics: POST <emulator>/v1/projects/trubrics-streamlit/databases/(default)/documents/organisations/…/prompts answered 401: {"error":{"code":401,"message":"Injected failure 401.","status":"UNAUTHENTICATED"}} (Firestore refused a fresh token: check \`email\` or env TRUBRICS_EMAIL and \`password\` or env TRUBRICS_PASSWORD)"`,
+    );
+  });
+
   it("reports a refused sign-in as a ConfigurationError naming email and password", async () => {
     const { handler, errors } = legacy({ password: WRONG_PASSWORD });
 
@@ -451,13 +499,24 @@ describe("legacy platform API", () => {
     expect(statuses()).toEqual(["signInWithPassword 200", "runQuery 200"]);
   });
 
-  it("reports a sign-in answer without a token", async () => {
+  it("reports a sign-in answer without a token, and signs in again for the next batch", async () => {
     const { handler, errors } = legacy();
-    trubrics.emulator.failNext("signInWithPassword", "malformed");
+    trubrics.emulator.failNext({ route: trubrics.emulator.routes.signIn, malformed: true });
 
     await chat(handler);
-    await handler.flush();
 
+    // A sign-in stores nothing: the record waits in the queue and goes once a sign-in works.
+    expect(await handler.flush()).toMatchObject({ ok: true, exported: 1 });
+    expect(handler.stats()).toMatchObject({ requeued: 1, failed: 0 });
+    expect(statuses()).toMatchInlineSnapshot(`
+      [
+        "signInWithPassword 200",
+        "signInWithPassword 200",
+        "runQuery 200",
+        "listProjects 200",
+        "createPrompt 200",
+      ]
+    `);
     expect(VendorApiError.isInstance(errors[0])).toBe(true);
     expect(messageOf(errors[0])).toMatchInlineSnapshot(
       `"Trubrics: POST <emulator>/v1/accounts:signInWithPassword answered 200 without an idToken"`,
@@ -466,8 +525,12 @@ describe("legacy platform API", () => {
 
   it("retries a prompt write after a 503 and a sign-in after a 429", async () => {
     const { handler, errors } = legacy();
-    trubrics.emulator.failNext("signInWithPassword", { status: 429, headers: { "retry-after": "0" } });
-    trubrics.emulator.failNext("createPrompt", { status: 503 });
+    trubrics.emulator.failNext({
+      route: trubrics.emulator.routes.signIn,
+      status: 429,
+      headers: { "retry-after": "0" },
+    });
+    trubrics.emulator.failNext({ route: trubrics.emulator.routes.createPrompt, status: 503 });
 
     await chat(handler);
 
@@ -488,7 +551,7 @@ describe("legacy platform API", () => {
 
   it("fails only the prompt whose write was refused", async () => {
     const { handler, errors } = legacy();
-    trubrics.emulator.failNext("createPrompt", { status: 400 });
+    trubrics.emulator.failNext({ route: trubrics.emulator.routes.createPrompt, status: 400 });
 
     await chat(handler, "first");
     await chat(handler, "second");
@@ -517,21 +580,51 @@ describe("secrets", () => {
     const legacyBase = { ...base, ...trubrics.legacy };
     const scenarios: Array<[TrubricsCallbackHandlerOptions, () => void]> = [
       [{ ...ingestionBase, apiKey: WRONG_API_KEY }, () => {}],
-      [ingestionBase, () => trubrics.emulator.failNext("publish_llm_events", "hang")],
-      [ingestionBase, () => trubrics.emulator.failNext("publish_llm_events", "connection-reset")],
-      [ingestionBase, () => trubrics.emulator.failNext("publish_llm_events", { status: 500 })],
+      [
+        ingestionBase,
+        () =>
+          trubrics.emulator.failNext({
+            route: trubrics.emulator.routes.publishLlmEvents,
+            hangMs: Number.POSITIVE_INFINITY,
+          }),
+      ],
+      [
+        ingestionBase,
+        () =>
+          trubrics.emulator.failNext({
+            route: trubrics.emulator.routes.publishLlmEvents,
+            reset: "before-store",
+          }),
+      ],
+      [
+        ingestionBase,
+        () => trubrics.emulator.failNext({ route: trubrics.emulator.routes.publishLlmEvents, status: 500 }),
+      ],
       [{ ...legacyBase, password: WRONG_PASSWORD }, () => {}],
       [{ ...legacyBase, project: "unknown" }, () => {}],
-      [legacyBase, () => trubrics.emulator.failNext("createPrompt", { status: 403 })],
-      [legacyBase, () => trubrics.emulator.failNext("runQuery", "hang")],
-      [legacyBase, () => trubrics.emulator.failNext("signInWithPassword", "connection-reset")],
+      [
+        legacyBase,
+        () => trubrics.emulator.failNext({ route: trubrics.emulator.routes.createPrompt, status: 403 }),
+      ],
+      [
+        legacyBase,
+        () =>
+          trubrics.emulator.failNext({
+            route: trubrics.emulator.routes.runQuery,
+            hangMs: Number.POSITIVE_INFINITY,
+          }),
+      ],
+      [
+        legacyBase,
+        () => trubrics.emulator.failNext({ route: trubrics.emulator.routes.signIn, reset: "before-store" }),
+      ],
     ];
     for (const [options, arrange] of scenarios) {
       const handler = make(options);
       arrange();
       await chat(handler);
-      const flushed = await handler.flush();
-      expect(flushed.ok).toBe(false);
+      // Each scenario reports an error, whether the record is delivered later or not.
+      await handler.flush();
       await handler.shutdown({ timeoutMs: 500 });
       trubrics.emulator.reset();
     }

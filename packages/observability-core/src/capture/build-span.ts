@@ -55,6 +55,8 @@ export interface SpanEnding {
   error?: { name: string; message: string };
   /** Model-call spans: their (masked) records. */
   llmRecords?: LLMRunRecord[];
+  /** Their total size estimate; -1 when unknown (a mask rewrote one: the queue then measures the span). */
+  llmRecordBytes?: number;
 }
 
 /** A built span and its estimated serialized size. */
@@ -207,13 +209,16 @@ export function buildSpan(state: SpanState, ending: SpanEnding, defaults: Record
   }
   if (state.userId) span.userId = state.userId;
   if (state.sessionId) span.sessionId = state.sessionId;
+  let unknownSize = false;
   if (ending.llmRecords) {
     span.llmRecordIds = ending.llmRecords.map((record) => record.recordId);
     span.llmRecords = ending.llmRecords;
-    // Model-call records are weighed by the record builder; a rough share here is enough for batching.
-    for (const record of ending.llmRecords) size.chars += 600 + record.recordId.length * 2;
+    // The record builder weighed the records already.
+    const recordBytes = ending.llmRecordBytes ?? -1;
+    if (recordBytes < 0) unknownSize = true;
+    else size.chars += recordBytes + span.llmRecordIds.length * 40;
   }
-  return { span, bytes: size.chars };
+  return { span, bytes: unknownSize ? -1 : size.chars };
 }
 
 /** LangChain's `ls_*` keys and `versions` map (as in `LLMRunRecord`), and LangGraph's position keys (read into `graph`). */

@@ -2,8 +2,9 @@ import { HumanMessage } from "@langchain/core/messages";
 import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { describe, expect, it } from "vitest";
 import { assertValidRecord } from "../../test/helpers";
-import { type LLMRunRecord, ObservabilityCallbackHandler, toJsonSafe } from "../index";
+import { type LLMRunRecord, ObservabilityCallbackHandler } from "../index";
 import { createMemoryExporter, FakeDetailedChatModel, FakeDetailedLLM } from "../testing/index";
+import { toJsonSafe } from "./to-json-safe";
 
 function setup(options: Partial<ConstructorParameters<typeof ObservabilityCallbackHandler>[0]> = {}) {
   const exporter = createMemoryExporter();

@@ -885,6 +885,32 @@ describe("model-call spans, mask, content and sampling", () => {
     expect(handler.stats()).toMatchObject({ captured: 1 + 4, exported: 1 + 4, pending: 0 });
   });
 
+  it("a model call's span weighs its records: too big for a batch, it is dropped as oversize like its record", async () => {
+    const runs = createMemoryExporter({ name: "runs" });
+    const tree = createMemoryExporter({ name: "tree", consumes: "spans" });
+    const onError = vi.fn();
+    const handler = new ObservabilityCallbackHandler({
+      exporters: [runs, tree],
+      maxBatchBytes: 4096,
+      onError,
+    });
+    const model = new FakeDetailedChatModel({ responses: [{ content: "ok" }] });
+    await model.invoke("x".repeat(5000), { callbacks: [handler] });
+    await model.invoke("small", { callbacks: [handler] });
+    await handler.flush();
+    expect(runs.records.map((record) => record.input.prompt)).toEqual(["small"]);
+    expect(tree.spans.map((span) => span.llmRecords?.[0]?.input.prompt)).toEqual(["small"]);
+    expect(handler.stats().exporters).toMatchObject({ runs: { dropped: 1 }, tree: { dropped: 1 } });
+    expect(
+      onError.mock.calls.map(([error]) =>
+        String(error.message).replace(/record \S+: \d+/, "record <id>: <n>"),
+      ),
+    ).toEqual([
+      "runs: dropped record <id>: <n> bytes exceed maxBatchBytes (4096).",
+      "tree: dropped record <id>: <n> bytes exceed maxBatchBytes (4096).",
+    ]);
+  });
+
   it("mask sees every span too: it can rewrite a span's content or drop the span", async () => {
     const { callbacks, spans, handler } = setup({
       mask: (record) => {

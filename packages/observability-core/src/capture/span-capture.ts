@@ -1,5 +1,5 @@
 import { describeError } from "../pipeline/error-reporter";
-import type { RecordDefaults } from "./build-record";
+import type { BuiltRecord, RecordDefaults } from "./build-record";
 import {
   addSpanEvent,
   type BuiltSpan,
@@ -30,7 +30,7 @@ export interface SpanCaptureOptions {
    * A model-call span was evicted: end that run in the model-run store too (as a `cancelled`
    * record for the model-call exporters) and return its records, masked, for the span.
    */
-  cancelModelRun?(runId: string, reason: string): LLMRunRecord[] | undefined;
+  cancelModelRun?(runId: string, reason: string): BuiltRecord[] | undefined;
   /** Receives a failure while ending evicted spans (the others are still ended). */
   onError?(error: unknown): void;
 }
@@ -39,8 +39,8 @@ export interface SpanCaptureOptions {
 export interface ModelSpanEnding {
   status: "success" | "error" | "cancelled";
   error?: { name: string; message: string };
-  /** The run's records after masking (those a mask dropped are left out). */
-  llmRecords: LLMRunRecord[];
+  /** The run's records after masking (those a mask dropped are left out), with their size estimates. */
+  llmRecords: BuiltRecord[];
   /** Milliseconds from the run's start to its first streamed token, when it streamed. */
   timeToFirstTokenMs?: number;
 }
@@ -113,12 +113,12 @@ export class SpanCapture {
 
   endChain(outputs: unknown, runId: string, _parentRunId?: string, _tags?: string[], kwargs?: unknown): void {
     const deferredInput = (kwargs as { inputs?: unknown } | undefined)?.inputs;
-    this.end(runId, { status: "success", output: outputs, deferredInput });
+    this.end(runId, { endTime: spanClock(), status: "success", output: outputs, deferredInput });
   }
 
   errorChain(error: unknown, runId: string, _parentRunId?: string, _tags?: string[], kwargs?: unknown): void {
     const deferredInput = (kwargs as { inputs?: unknown } | undefined)?.inputs;
-    this.end(runId, { status: "error", error: describeError(error), deferredInput });
+    this.end(runId, { endTime: spanClock(), status: "error", error: describeError(error), deferredInput });
   }
 
   startTool(
@@ -137,11 +137,11 @@ export class SpanCapture {
   }
 
   endTool(output: unknown, runId: string): void {
-    this.end(runId, { status: "success", output });
+    this.end(runId, { endTime: spanClock(), status: "success", output });
   }
 
   errorTool(error: unknown, runId: string): void {
-    this.end(runId, { status: "error", error: describeError(error) });
+    this.end(runId, { endTime: spanClock(), status: "error", error: describeError(error) });
   }
 
   startRetriever(
@@ -157,11 +157,15 @@ export class SpanCapture {
   }
 
   endRetriever(documents: unknown, runId: string): void {
-    this.end(runId, { status: "success", documents: Array.isArray(documents) ? documents : [] });
+    this.end(runId, {
+      endTime: spanClock(),
+      status: "success",
+      documents: Array.isArray(documents) ? documents : [],
+    });
   }
 
   errorRetriever(error: unknown, runId: string): void {
-    this.end(runId, { status: "error", error: describeError(error) });
+    this.end(runId, { endTime: spanClock(), status: "error", error: describeError(error) });
   }
 
   startModel(
@@ -192,7 +196,7 @@ export class SpanCapture {
     const spanEnding: SpanEnding = {
       endTime: spanClock(),
       status: ending.status,
-      llmRecords: ending.llmRecords,
+      ...withRecords(ending.llmRecords),
     };
     if (ending.error) spanEnding.error = ending.error;
     this.finish(state, spanEnding);
@@ -280,10 +284,9 @@ export class SpanCapture {
     this.store.add(state, Date.now());
   }
 
-  private end(runId: string, ending: Omit<SpanEnding, "endTime">): void {
+  private end(runId: string, ending: SpanEnding): void {
     const state = this.store.take(runId, Date.now());
-    if (!state) return;
-    this.finish(state, { ...ending, endTime: spanClock() });
+    if (state) this.finish(state, ending);
   }
 
   private finish(state: SpanState, ending: SpanEnding): void {
@@ -303,7 +306,7 @@ export class SpanCapture {
       try {
         const ending: SpanEnding = { endTime, status: "cancelled", error };
         if (state.kind === "llm" || state.kind === "chat") {
-          ending.llmRecords = this.options.cancelModelRun?.(state.runId, reason) ?? [];
+          Object.assign(ending, withRecords(this.options.cancelModelRun?.(state.runId, reason) ?? []));
         }
         this.finish(state, ending);
       } catch (failure) {
@@ -312,4 +315,11 @@ export class SpanCapture {
       }
     }
   }
+}
+
+/** A model-call span's records and their total size estimate (-1: unknown, the queue measures). */
+function withRecords(built: BuiltRecord[]): { llmRecords: LLMRunRecord[]; llmRecordBytes: number } {
+  let bytes = 0;
+  for (const item of built) bytes = bytes < 0 || item.bytes < 0 ? -1 : bytes + item.bytes;
+  return { llmRecords: built.map((item) => item.record), llmRecordBytes: bytes };
 }

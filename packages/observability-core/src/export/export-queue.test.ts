@@ -290,6 +290,19 @@ describe("export queue", () => {
   });
 });
 
+describe("queue options", () => {
+  it.each([
+    ["maxRecordAgeMs", 2 ** 31],
+    ["maxRecordAgeMs", 0],
+    ["maxQueueBytes", 100],
+    ["maxQueueBytes", Number.POSITIVE_INFINITY],
+  ])("rejects %s = %s with a ConfigurationError naming it", (option, value) => {
+    expect(
+      () => new ObservabilityCallbackHandler({ exporters: [createMemoryExporter()], [option]: value }),
+    ).toThrow(expect.objectContaining({ name: "ConfigurationError", option }));
+  });
+});
+
 describe("record retries (fake timers)", () => {
   const fakeTime = () => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
 

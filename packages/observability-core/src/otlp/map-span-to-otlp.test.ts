@@ -110,7 +110,7 @@ describe("mapRunSpanToOtlp", () => {
         "gen_ai.response.finish_reasons": [
           "tool_calls",
         ],
-        "gen_ai.response.model": "gpt-4o-mini",
+        "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
         "gen_ai.usage.cache_read.input_tokens": 4n,
         "gen_ai.usage.input_tokens": 21n,
         "gen_ai.usage.output_tokens": 9n,

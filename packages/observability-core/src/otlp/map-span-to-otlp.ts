@@ -200,7 +200,7 @@ function addGenAiAttributes(
     const provider = llm.model.provider;
     attributes.string("gen_ai.provider.name", provider && (GEN_AI_PROVIDER[provider] ?? provider));
     attributes.string("gen_ai.request.model", llm.model.name);
-    attributes.string("gen_ai.response.model", responseModel(llm));
+    attributes.string("gen_ai.response.model", llm.model.responseName ?? llm.model.name);
     addGenAiRequestParameters(attributes, llm.model.params);
     const usage = llm.usage;
     attributes.integer("gen_ai.usage.input_tokens", usage.inputTokens);
@@ -368,12 +368,6 @@ function totalTokens(llm: LLMRunRecord): number | undefined {
   const { inputTokens, outputTokens, totalTokens: total } = llm.usage;
   if (total !== undefined) return total;
   return inputTokens !== undefined && outputTokens !== undefined ? inputTokens + outputTokens : undefined;
-}
-
-/** The model the provider says answered, when the record keeps it apart from the requested one. */
-function responseModel(llm: LLMRunRecord): string | undefined {
-  const model = llm.model as LLMRunRecord["model"] & { responseModel?: unknown };
-  return typeof model.responseModel === "string" ? model.responseModel : llm.model.name;
 }
 
 function toolArguments(toolCall: ToolCall): string {

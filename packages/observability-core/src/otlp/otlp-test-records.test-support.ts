@@ -21,6 +21,7 @@ export function chatLlmRecord(overrides: Partial<LLMRunRecord> = {}): LLMRunReco
     model: {
       provider: "openai",
       name: "gpt-4o-mini",
+      responseName: "gpt-4o-mini-2024-07-18",
       params: {
         temperature: 0.2,
         max_tokens: 256,

@@ -12,6 +12,9 @@ import type { Exporter } from "../export/exporter";
 import { describeError, type ErrorReporter, isThenable } from "./error-reporter";
 import { armExitDrain, type ExitDrainTarget } from "./exit-drain";
 
+/** Returned when no exporter consumes spans (frozen: never filled). */
+const NO_RECORDS = Object.freeze([]) as unknown as BuiltRecord[];
+
 /** What the pipeline counted before records reached a queue. */
 export interface PipelineCounters {
   /**
@@ -73,12 +76,14 @@ export class RecordPipeline {
 
   /**
    * Sends the records of one model run to every `llm-runs` exporter, after sampling and masking,
-   * and returns the records kept (masked): a model-call span carries them. With no `llm-runs`
-   * exporter the records are built for the spans only, so they are not counted here.
+   * and returns the records kept (masked, with their size estimate, -1 when the mask rewrote one):
+   * a model-call span carries them. With no `llm-runs` exporter the records are built for the spans
+   * only, so they are not counted here.
    */
-  emitRecords(records: BuiltRecord[]): LLMRunRecord[] {
+  emitRecords(records: BuiltRecord[]): BuiltRecord[] {
     const counted = this.runQueues.length > 0;
-    const kept: LLMRunRecord[] = [];
+    // Kept for spans only: without a span exporter nothing more is allocated than before spans.
+    const kept: BuiltRecord[] = this.spanQueues.length > 0 ? [] : NO_RECORDS;
     for (const { record, bytes } of records) {
       if (counted) this.counters.captured++;
       if (!this.isTraceKept(record.traceId)) {
@@ -87,7 +92,7 @@ export class RecordPipeline {
       }
       const masked = this.applyMask(record, bytes, counted);
       if (!masked) continue;
-      kept.push(masked.record);
+      if (kept !== NO_RECORDS) kept.push(masked);
       if (!counted) continue;
       for (const queue of this.runQueues) queue.enqueue(masked.record, masked.bytes);
       this.queued++;

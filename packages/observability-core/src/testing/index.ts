@@ -4,7 +4,6 @@ export {
   type EmulatorFault,
   type EmulatorFaultRequest,
   type FaultGenerator,
-  matchesRoute,
   type SeededFaultsOptions,
 } from "./emulator-fault";
 export {

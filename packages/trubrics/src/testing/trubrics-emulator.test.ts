@@ -1,33 +1,30 @@
-import { type MockServer, startMockServer } from "@langchain-observability/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { TRUBRICS_DEFAULT_FIREBASE_API_KEY } from "../trubrics-defaults";
-import { createTrubricsEmulator, decodeFirestoreFields, type TrubricsEmulator } from "./index";
+import { TRUBRICS_DEFAULT_FIREBASE_API_KEY } from "../trubrics-settings";
+import { decodeFirestoreFields, startTrubricsEmulator, type TrubricsEmulator } from "./index";
 
 const API_KEY = "trk_emulator_test_key";
 const DOCUMENTS = "/v1/projects/trubrics-streamlit/databases/(default)/documents";
 const ORGANISATION = `${DOCUMENTS}/organisations/emulator-organisation`;
 
 let emulator: TrubricsEmulator;
-let server: MockServer;
 
 beforeEach(async () => {
-  emulator = createTrubricsEmulator({
+  emulator = await startTrubricsEmulator({
     apiKeys: [API_KEY],
     users: [{ email: "ada@example.com", password: "pw" }],
     projects: ["default", { name: "archived-one", archived: true }],
   });
-  server = await startMockServer(emulator.handlers);
 });
 
 afterEach(async () => {
-  await server.close();
+  await emulator.close();
 });
 
 async function send(
   path: string,
   options: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(`${server.url}${path}`, {
+  const response = await fetch(`${emulator.url}${path}`, {
     method: options.method ?? "POST",
     headers: { "content-type": "application/json", ...options.headers },
     ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
@@ -232,7 +229,7 @@ describe("ingestion API", () => {
   });
 
   it("injects failures, then answers normally, and forgets everything on reset", async () => {
-    emulator.failNext("publish_llm_events", { status: 503 });
+    emulator.failNext({ route: emulator.routes.publishLlmEvents, status: 503 });
     const headers = { "x-api-key": API_KEY };
     expect(await send("/publish_llm_events", { body: [llmEvent()], headers })).toEqual({
       status: 503,
@@ -247,14 +244,14 @@ describe("ingestion API", () => {
   it("asks a fault injector about every request failNext has nothing queued for, until reset", async () => {
     const headers = { "x-api-key": API_KEY };
     const asked: string[] = [];
-    emulator.injectFaults(({ route, method, path }) => {
-      asked.push(`${route} ${method} ${path}`);
+    emulator.injectFaults(({ method, path }) => {
+      asked.push(`${method} ${path}`);
       return asked.length === 1 ? { status: 429, headers: { "retry-after": "0" } } : undefined;
     });
-    emulator.failNext("publish_llm_events", { status: 500 });
+    emulator.failNext({ route: emulator.routes.publishLlmEvents, status: 500 });
 
     expect((await send("/publish_llm_events", { body: [llmEvent()], headers })).status).toBe(500);
-    const throttled = await fetch(`${server.url}/publish_llm_events`, {
+    const throttled = await fetch(`${emulator.url}/publish_llm_events`, {
       method: "POST",
       headers: { "content-type": "application/json", ...headers },
       body: JSON.stringify([llmEvent()]),
@@ -265,10 +262,7 @@ describe("ingestion API", () => {
       { detail: "Too many requests." },
     ]);
     expect((await send("/publish_llm_events", { body: [llmEvent()], headers })).status).toBe(200);
-    expect(asked).toEqual([
-      "publish_llm_events POST /publish_llm_events",
-      "publish_llm_events POST /publish_llm_events",
-    ]);
+    expect(asked).toEqual(["POST /publish_llm_events", "POST /publish_llm_events"]);
     expect(emulator.receivedLlmEvents).toHaveLength(1);
 
     emulator.reset();
@@ -277,26 +271,24 @@ describe("ingestion API", () => {
   });
 
   it("keeps what a malformed answer accepted, and answers a body that is not JSON", async () => {
-    emulator.failNext("publish_llm_events", "malformed", 2);
+    emulator.failNext({ route: emulator.routes.publishLlmEvents, malformed: true, times: 2 });
     const post = (apiKey: string) =>
-      fetch(`${server.url}/publish_llm_events`, {
+      fetch(`${emulator.url}/publish_llm_events`, {
         method: "POST",
         headers: { "content-type": "application/json", "x-api-key": apiKey },
         body: JSON.stringify([llmEvent()]),
       });
 
     const accepted = await post(API_KEY);
-    expect([accepted.status, await accepted.text()]).toEqual([200, "<html>upstream sent garbage"]);
-    // An error answer stays what it is: only a success is garbled.
-    const refused = await post("wrong-key");
-    expect([refused.status, await refused.json()]).toEqual([401, { detail: "Invalid API key." }]);
+    const text = await accepted.text();
+    expect(accepted.status).toBe(200);
+    expect(() => JSON.parse(text)).toThrow();
     expect(emulator.receivedLlmEvents).toHaveLength(1);
   });
 
   it("answers 413 to a body over maxRequestBytes and keeps nothing of it", async () => {
-    await server.close();
-    emulator = createTrubricsEmulator({ apiKeys: [API_KEY], maxRequestBytes: 2000 });
-    server = await startMockServer(emulator.handlers);
+    await emulator.close();
+    emulator = await startTrubricsEmulator({ apiKeys: [API_KEY], maxRequestBytes: 2000 });
     const headers = { "x-api-key": API_KEY };
 
     const large = await send("/publish_llm_events", {
@@ -400,7 +392,7 @@ describe("Firebase sign-in", () => {
         "displayName": "",
         "email": "ada@example.com",
         "expiresIn": "3600",
-        "idToken": "emulator-id-token-1",
+        "idToken": "emulator-id-token-1+a/b=",
         "kind": "identitytoolkit#VerifyPasswordResponse",
         "localId": "emulator-user-ada",
         "refreshToken": "emulator-refresh-token-1",
@@ -502,6 +494,32 @@ describe("Firestore", () => {
     ]);
   });
 
+  it("creates a document under the documentId asked for, and refuses a second create with 409", async () => {
+    const headers = { authorization: `Bearer ${await signIn()}` };
+    const path = `${ORGANISATION}/projects/default/prompts?documentId=run-1%3A0`;
+    const fields = { prompt: { stringValue: "p" } };
+
+    const first = await send(path, { body: { fields }, headers });
+    const second = await send(path, { body: { fields: { prompt: { stringValue: "other" } } }, headers });
+
+    expect(first.status).toBe(200);
+    expect((first.body as { name: string }).name).toMatch(/\/projects\/default\/prompts\/run-1:0$/);
+    expect(second).toMatchObject({ status: 409, body: { error: { code: 409, status: "ALREADY_EXISTS" } } });
+    expect(emulator.receivedPrompts).toEqual([
+      { organisationId: "emulator-organisation", project: "default", documentId: "run-1:0", fields },
+    ]);
+  });
+
+  it.each(["__reserved__", "..", "a%2Fb"])("answers 400 to the document id %s", async (documentId) => {
+    const headers = { authorization: `Bearer ${await signIn()}` };
+    const response = await send(
+      `${ORGANISATION}/projects/default/prompts?documentId=${encodeURIComponent(decodeURIComponent(documentId))}`,
+      { body: { fields: {} }, headers },
+    );
+    expect(response).toMatchObject({ status: 400, body: { error: { status: "INVALID_ARGUMENT" } } });
+    expect(emulator.receivedPrompts).toEqual([]);
+  });
+
   it.each([
     { case: "a value of the wrong type", fields: { prompt: { stringValue: 5 } } },
     { case: "an unknown value kind", fields: { prompt: { textValue: "p" } } },
@@ -540,5 +558,67 @@ describe("Firestore", () => {
         "status": 403,
       }
     `);
+  });
+});
+
+describe("the testing dialect", () => {
+  const headers = { "x-api-key": API_KEY };
+
+  it("stores a request whose connection it then drops (reset after store), and lists it in received", async () => {
+    emulator.failNext({ route: emulator.routes.publishLlmEvents, reset: "after-store" });
+
+    await expect(send("/publish_llm_events", { body: [llmEvent()], headers })).rejects.toThrow();
+
+    expect(emulator.received).toEqual([{ kind: "llm-event", event: llmEvent() }]);
+    expect(emulator.requests.map((request) => [request.status, request.stored])).toEqual([["reset", 1]]);
+  });
+
+  it("drops a request before storing it (reset before store)", async () => {
+    emulator.failNext({ route: emulator.routes.publishLlmEvents, reset: "before-store" });
+
+    await expect(send("/publish_llm_events", { body: [llmEvent()], headers })).rejects.toThrow();
+
+    expect(emulator.received).toEqual([]);
+  });
+
+  it("holds a hung create until released, then stores it: received includes what came after the client gave up", async () => {
+    const idToken = await signIn();
+    emulator.failNext({ route: emulator.routes.createPrompt, hangMs: Number.POSITIVE_INFINITY });
+    const controller = new AbortController();
+    const request = fetch(`${emulator.url}${ORGANISATION}/projects/default/prompts?documentId=run-9`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${idToken}` },
+      body: JSON.stringify({ fields: { prompt: { stringValue: "p" } } }),
+      signal: controller.signal,
+    });
+    await emulator.waitForRequests(2);
+    // The client gives up; the emulator has stored nothing yet.
+    controller.abort();
+    await expect(request).rejects.toThrow();
+    expect(emulator.received).toEqual([]);
+
+    emulator.releaseHangs();
+    await emulator.waitForReceived(1);
+
+    expect(emulator.receivedPrompts.map((prompt) => prompt.documentId)).toEqual(["run-9"]);
+  });
+
+  it("routes each fault to its endpoint, with the body the real service sends with its status", async () => {
+    emulator.failNext({ route: emulator.routes.signIn, status: 503 });
+    emulator.failNext({ route: emulator.routes.publishLlmEvents, status: 503 });
+
+    expect(await send("/publish_llm_events", { body: [llmEvent()], headers })).toEqual({
+      status: 503,
+      body: { detail: "Service unavailable." },
+    });
+    expect(
+      await send(`/v1/accounts:signInWithPassword?key=${TRUBRICS_DEFAULT_FIREBASE_API_KEY}`, {
+        body: { email: "ada@example.com", password: "pw", returnSecureToken: true },
+      }),
+    ).toEqual({
+      status: 503,
+      body: { error: { code: 503, message: "Injected failure 503.", status: "UNAVAILABLE" } },
+    });
+    expect(emulator.signIns).toBe(0);
   });
 });

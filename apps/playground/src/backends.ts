@@ -1,6 +1,6 @@
 import { ArthurCallbackHandler, exportArthur } from "@langchain-observability/arthur";
 import { createArthurEmulator } from "@langchain-observability/arthur/testing";
-import { type Exporter, loadString, ObservabilityCallbackHandler } from "@langchain-observability/core";
+import { type Exporter, ObservabilityCallbackHandler } from "@langchain-observability/core";
 import { type MockServer, startMockServer } from "@langchain-observability/core/testing";
 import {
   exportPromptLayer,
@@ -10,11 +10,8 @@ import {
 import { createPromptLayerEmulator } from "@langchain-observability/promptlayer/testing";
 import { exportTrubrics, TrubricsCallbackHandler } from "@langchain-observability/trubrics";
 import { startTrubricsEmulator } from "@langchain-observability/trubrics/testing";
+import { readEnv } from "./read-env";
 
-/** An environment variable, through core's settings loader (the one place env is read). */
-function readEnv(name: string): string | undefined {
-  return loadString({ option: name, value: undefined, envVar: name });
-}
 
 export type VendorName = "trubrics" | "arthur" | "promptlayer";
 export const VENDORS: VendorName[] = ["trubrics", "arthur", "promptlayer"];
@@ -75,7 +72,7 @@ export async function startBackends(options: { forceEmulators?: boolean } = {}):
   let trubricsOptions: Record<string, unknown> = {};
   if (trubricsEmulator) {
     servers.push(trubricsEmulator);
-    trubricsOptions = { apiKey: EMULATOR_KEYS.trubrics, baseUrl: `${trubricsEmulator.url}/api/ingestion` };
+    trubricsOptions = { apiKey: EMULATOR_KEYS.trubrics, baseUrl: trubricsEmulator.url };
   }
 
   // Arthur: an API key and a model id.
@@ -127,7 +124,12 @@ export async function startBackends(options: { forceEmulators?: boolean } = {}):
       acceptedCount: () => trubricsEmulator?.receivedLlmEvents.length,
       payloads: () => trubricsEmulator?.receivedLlmEventBatches ?? [],
       outage: (times) =>
-        trubricsEmulator?.failNext("publish_llm_events", { status: 503, headers: OUTAGE_HEADERS }, times),
+        trubricsEmulator?.failNext({
+          route: trubricsEmulator.routes.publishLlmEvents,
+          status: 503,
+          headers: OUTAGE_HEADERS,
+          times,
+        }),
     },
     arthur: {
       name: "arthur",

@@ -1,4 +1,3 @@
-import { loadString } from "@langchain-observability/core";
 import {
   type Backends,
   createHandlers,
@@ -7,12 +6,9 @@ import {
   VENDORS,
   type VendorName,
 } from "./backends";
+import { readEnv } from "./read-env";
 import { fakeModels, type ModelFactory, SCENARIOS, type Scenario } from "./scenarios";
 
-/** An environment variable, through core's settings loader (the one place env is read). */
-function readEnv(name: string): string | undefined {
-  return loadString({ option: name, value: undefined, envVar: name });
-}
 
 export interface ScenarioOutcome {
   name: string;

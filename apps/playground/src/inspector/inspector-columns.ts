@@ -1,6 +1,6 @@
 import { exportArthur } from "@langchain-observability/arthur";
 import { createArthurEmulator } from "@langchain-observability/arthur/testing";
-import { type Exporter, readEnv } from "@langchain-observability/core";
+import type { Exporter } from "@langchain-observability/core";
 import { createOtlpExporter } from "@langchain-observability/core/otlp";
 import {
   decodeOtlpTraceRequest,
@@ -12,7 +12,8 @@ import {
 import { exportPromptLayer, PromptLayerClient } from "@langchain-observability/promptlayer";
 import { createPromptLayerEmulator } from "@langchain-observability/promptlayer/testing";
 import { exportTrubrics } from "@langchain-observability/trubrics";
-import { createTrubricsEmulator } from "@langchain-observability/trubrics/testing";
+import { startTrubricsEmulator } from "@langchain-observability/trubrics/testing";
+import { readEnv } from "../read-env";
 import type { RecordedExchange } from "./recording-fetch";
 import {
   type ExtractContext,
@@ -103,21 +104,15 @@ export async function startInspectorColumns(options: StartColumnsOptions): Promi
     const trubricsReal = real("TRUBRICS_API_KEY") || real("TRUBRICS_EMAIL", "TRUBRICS_PASSWORD");
     const trubricsEmulator = trubricsReal
       ? undefined
-      : createTrubricsEmulator({ apiKeys: [EMULATOR_KEYS.trubrics] });
-    let trubricsServer: MockServer | undefined;
-    if (trubricsEmulator) {
-      trubricsServer = await startMockServer(trubricsEmulator.handlers);
-      closers.push(() => trubricsServer!.close());
-    }
+      : await startTrubricsEmulator({ apiKeys: [EMULATOR_KEYS.trubrics] });
+    if (trubricsEmulator) closers.push(() => trubricsEmulator.close());
     columns.push({
       id: "trubrics",
       label: "Trubrics",
       wire: "LLM events (publish_llm_events)",
       mode: trubricsEmulator ? "emulator" : "real",
       exporter: exportTrubrics({
-        ...(trubricsServer
-          ? { apiKey: EMULATOR_KEYS.trubrics, host: `${trubricsServer.url}/api/ingestion` }
-          : {}),
+        ...(trubricsEmulator ? { apiKey: EMULATOR_KEYS.trubrics, baseUrl: trubricsEmulator.url } : {}),
         fetch: options.fetchFor("trubrics"),
       }) as Exporter<never>,
       extract: (exchange) =>
@@ -125,7 +120,12 @@ export async function startInspectorColumns(options: StartColumnsOptions): Promi
           ? extractTrubrics(exchange.requestBody, exchange.id)
           : { modelCalls: [], spans: [] },
       outage: (times) =>
-        trubricsEmulator?.failNext("publish_llm_events", { status: 503, headers: OUTAGE_HEADERS }, times),
+        trubricsEmulator?.failNext({
+          route: trubricsEmulator.routes.publishLlmEvents,
+          status: 503,
+          headers: OUTAGE_HEADERS,
+          times,
+        }),
       storedCount: () => trubricsEmulator?.receivedLlmEvents.length,
     });
 

@@ -82,7 +82,7 @@ describe("the inspector page in headless Chromium", () => {
 
       const table = await page.getByTestId("model-call").evaluate((section) => {
         const cells: Record<string, string> = {};
-        for (const cell of section.querySelectorAll<HTMLElement>("td[data-testid]")) {
+        for (const cell of Array.from(section.querySelectorAll<HTMLElement>("td[data-testid]"))) {
           const differs = cell.dataset.differs === "true" ? " [differs]" : "";
           cells[cell.dataset.testid!.replace(/^field-/, "")] = `${cell.innerText}${differs}`;
         }
@@ -161,7 +161,7 @@ describe("the inspector page in headless Chromium", () => {
 
       // Each vendor's requests for the run, with the raw request on demand (credentials redacted).
       const trubricsRequest = page.getByTestId("requests-trubrics").getByTestId("request").first();
-      await expect(trubricsRequest.innerText()).resolves.toContain("POST /api/ingestion/publish_llm_events");
+      await expect(trubricsRequest.innerText()).resolves.toContain("POST /publish_llm_events");
       await trubricsRequest.getByRole("button", { name: "raw" }).click();
       const exchange = JSON.parse(
         await page.getByTestId("requests-trubrics").locator("pre.raw", { hasText: "requestHeaders" }).innerText(),
@@ -195,7 +195,7 @@ describe("the inspector page in headless Chromium", () => {
       `);
       const counters = await page.locator('[data-testid^="run-counters-"]').evaluateAll((rows) =>
         rows.map((row) =>
-          [...row.children].map((cell) => (cell as HTMLElement).innerText).join(" "),
+          Array.from(row.children).map((cell) => (cell as HTMLElement).innerText).join(" "),
         ),
       );
       expect(counters).toMatchInlineSnapshot(`

@@ -3,7 +3,6 @@ import {
   type LLMRunRecord,
   ObservabilityCallbackHandler,
   type RunSpanRecord,
-  readEnv,
 } from "@langchain-observability/core";
 import { toOtlpSpanId } from "@langchain-observability/core/otlp";
 import {
@@ -13,6 +12,7 @@ import {
 } from "@langchain-observability/core/testing";
 import type { PromptLayerClient } from "@langchain-observability/promptlayer";
 import { HANDLER_DEFAULTS } from "../backends";
+import { readEnv } from "../read-env";
 import { fakeModels, type ModelFactory, SCENARIOS, type Scenario } from "../scenarios";
 import {
   type ColumnId,

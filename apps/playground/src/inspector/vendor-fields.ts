@@ -422,6 +422,7 @@ function readPromptLayerResponse(response: unknown): FieldCell | undefined {
     );
   }
   const record = asRecord(response);
+  if (typeof record?.text === "string") return outputCell(record.text);
   const choices = Array.isArray(record?.choices) ? record.choices : undefined;
   if (choices) {
     return outputCell(choices.map((choice) => stringOrUndefined(asRecord(choice)?.text) ?? "").join("\n"));

@@ -12,7 +12,6 @@ import { exportTrubrics, TrubricsCallbackHandler } from "@langchain-observabilit
 import { startTrubricsEmulator } from "@langchain-observability/trubrics/testing";
 import { readEnv } from "./read-env";
 
-
 export type VendorName = "trubrics" | "arthur" | "promptlayer";
 export const VENDORS: VendorName[] = ["trubrics", "arthur", "promptlayer"];
 

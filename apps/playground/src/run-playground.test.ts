@@ -7,7 +7,9 @@ describe("playground", () => {
     const result = await runPlayground({ forceEmulators: true });
     // The outage scenario outlasts the HTTP client's resends once per vendor: one report each, then
     // the record is requeued and delivered (checked below with every other record).
-    expect(result.errors.map((error) => error.replace(/127\.0\.0\.1:\d+/, "127.0.0.1"))).toMatchInlineSnapshot();
+    expect(
+      result.errors.map((error) => error.replace(/127\.0\.0\.1:\d+/, "127.0.0.1")),
+    ).toMatchInlineSnapshot();
     expect(result.scenarios.map((scenario) => [scenario.name, scenario.ok, scenario.error])).toEqual(
       SCENARIOS.map((scenario) => [scenario.name, true, undefined]),
     );

@@ -9,7 +9,6 @@ import {
 import { readEnv } from "./read-env";
 import { fakeModels, type ModelFactory, SCENARIOS, type Scenario } from "./scenarios";
 
-
 export interface ScenarioOutcome {
   name: string;
   ok: boolean;

@@ -51,12 +51,17 @@ describe("the inspector page in headless Chromium", () => {
   it(
     "runs a scenario, shows its run tree, and compares what each vendor received for a model call",
     async () => {
-      await expect(page.getByTestId("columns").innerText()).resolves.toMatchInlineSnapshot(`
-        "Trubrics: emulator
-        Arthur (legacy): emulator
-        Arthur (engine): unavailable
-        PromptLayer: emulator
-        OTLP backend: emulator"
+      await page.getByTestId("column-otlp").waitFor();
+      await expect(
+        page.getByTestId("columns").locator(".badge").allTextContents(),
+      ).resolves.toMatchInlineSnapshot(`
+        [
+          "Trubrics: emulator",
+          "Arthur (legacy): emulator",
+          "Arthur (engine): unavailable",
+          "PromptLayer: emulator",
+          "OTLP backend: emulator",
+        ]
       `);
       await page.getByTestId("run-chain-tool").click();
       await page.waitForSelector('[data-testid="run-status"][data-status="done"]');
@@ -84,7 +89,7 @@ describe("the inspector page in headless Chromium", () => {
         const cells: Record<string, string> = {};
         for (const cell of Array.from(section.querySelectorAll<HTMLElement>("td[data-testid]"))) {
           const differs = cell.dataset.differs === "true" ? " [differs]" : "";
-          cells[cell.dataset.testid!.replace(/^field-/, "")] = `${cell.innerText}${differs}`;
+          cells[cell.dataset.testid!.replace(/^field-/, "")] = `${cell.textContent}${differs}`;
         }
         return cells;
       });
@@ -152,7 +157,7 @@ describe("the inspector page in headless Chromium", () => {
 
       // The raw wire item of one vendor, on demand.
       await page.getByTestId("raw-toggle-trubrics").click();
-      const raw = JSON.parse(await page.getByTestId("raw-trubrics").innerText()) as {
+      const raw = JSON.parse((await page.getByTestId("raw-trubrics").textContent()) ?? "") as {
         properties: { langchain_run_id: string; tool_calls: unknown };
       };
       expect(raw.properties.tool_calls).toEqual([
@@ -161,10 +166,13 @@ describe("the inspector page in headless Chromium", () => {
 
       // Each vendor's requests for the run, with the raw request on demand (credentials redacted).
       const trubricsRequest = page.getByTestId("requests-trubrics").getByTestId("request").first();
-      await expect(trubricsRequest.innerText()).resolves.toContain("POST /publish_llm_events");
+      await expect(trubricsRequest.textContent()).resolves.toContain("POST /publish_llm_events");
       await trubricsRequest.getByRole("button", { name: "raw" }).click();
       const exchange = JSON.parse(
-        await page.getByTestId("requests-trubrics").locator("pre.raw", { hasText: "requestHeaders" }).innerText(),
+        (await page
+          .getByTestId("requests-trubrics")
+          .locator("pre.raw", { hasText: "requestHeaders" })
+          .textContent()) ?? "",
       ) as { requestHeaders: Record<string, string>; status: number };
       expect(exchange.status).toBe(200);
       expect(exchange.requestHeaders["x-api-key"]).toBe("[redacted]");
@@ -195,7 +203,9 @@ describe("the inspector page in headless Chromium", () => {
       `);
       const counters = await page.locator('[data-testid^="run-counters-"]').evaluateAll((rows) =>
         rows.map((row) =>
-          Array.from(row.children).map((cell) => (cell as HTMLElement).innerText).join(" "),
+          Array.from(row.children)
+            .map((cell) => cell.textContent)
+            .join(" "),
         ),
       );
       expect(counters).toMatchInlineSnapshot(`

@@ -1,9 +1,7 @@
 import {
   ConfigurationError,
-  describeError,
   ExportTimeoutError,
   ObservabilityError,
-  parseJson,
   VendorApiError,
 } from "@langchain-observability/core";
 
@@ -24,8 +22,19 @@ export interface TrubricsFailureOutcome {
 /** Core's HTTP client only throws `ObservabilityError`s; anything else is wrapped (without its cause). */
 export function asObservabilityError(error: unknown): ObservabilityError {
   if (ObservabilityError.isInstance(error)) return error;
-  const { name, message } = describeError(error);
+  const name = error instanceof Error ? error.name : "Error";
+  const message = error instanceof Error ? error.message : String(error);
   return new ObservabilityError({ message: `${TRUBRICS_VENDOR}: ${name}: ${message}` });
+}
+
+/** Parses a vendor's error body leniently: anything that is not JSON is `undefined`. */
+function parseJson(text: string | undefined): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -155,6 +155,9 @@ describe("the inspector page in headless Chromium", () => {
         }
       `);
 
+      await mkdir(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, "inspector.png") });
+
       // The raw wire item of one vendor, on demand.
       await page.getByTestId("raw-toggle-trubrics").click();
       const raw = JSON.parse((await page.getByTestId("raw-trubrics").textContent()) ?? "") as {
@@ -178,8 +181,7 @@ describe("the inspector page in headless Chromium", () => {
       expect(exchange.requestHeaders["x-api-key"]).toBe("[redacted]");
       expect(await page.content()).not.toContain("playground-trubrics-key");
 
-      await mkdir(ARTIFACTS, { recursive: true });
-      await page.screenshot({ path: join(ARTIFACTS, "inspector.png"), fullPage: true });
+      await page.screenshot({ path: join(ARTIFACTS, "inspector-full.png"), fullPage: true });
     },
     GENEROUS_MS,
   );

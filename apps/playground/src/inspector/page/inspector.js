@@ -158,7 +158,7 @@ function renderRun(state) {
   if (view.modelRunId && !modelSpans.some((span) => span.runId === view.modelRunId)) {
     view.modelRunId = undefined;
   }
-  container.replaceChildren(
+  const parts = [
     h(
       "header",
       { class: "run-header" },
@@ -180,7 +180,8 @@ function renderRun(state) {
     renderModelCalls(run),
     renderRunCounters(run),
     renderRequests(run, state),
-  );
+  ];
+  container.replaceChildren(...parts.filter((part) => part !== null));
 }
 
 function renderTree(run) {

@@ -12,7 +12,7 @@ import {
 import { exportPromptLayer, PromptLayerClient } from "@langchain-observability/promptlayer";
 import { createPromptLayerEmulator } from "@langchain-observability/promptlayer/testing";
 import { exportTrubrics } from "@langchain-observability/trubrics";
-import { startTrubricsEmulator } from "@langchain-observability/trubrics/testing";
+import { decodeFirestoreFields, startTrubricsEmulator } from "@langchain-observability/trubrics/testing";
 import { readEnv } from "../read-env";
 import type { RecordedExchange } from "./recording-fetch";
 import {
@@ -23,6 +23,7 @@ import {
   extractPromptLayerSpans,
   extractPromptLayerTrackRequest,
   extractTrubrics,
+  extractTrubricsPromptDocument,
 } from "./vendor-fields";
 
 /** The inspector's columns: one per vendor API. */
@@ -109,16 +110,25 @@ export async function startInspectorColumns(options: StartColumnsOptions): Promi
     columns.push({
       id: "trubrics",
       label: "Trubrics",
-      wire: "LLM events (publish_llm_events)",
+      wire:
+        trubricsReal && !real("TRUBRICS_API_KEY")
+          ? "prompt documents (legacy platform, Firestore)"
+          : "LLM events (publish_llm_events)",
       mode: trubricsEmulator ? "emulator" : "real",
       exporter: exportTrubrics({
         ...(trubricsEmulator ? { apiKey: EMULATOR_KEYS.trubrics, baseUrl: trubricsEmulator.url } : {}),
         fetch: options.fetchFor("trubrics"),
       }) as Exporter<never>,
-      extract: (exchange) =>
-        isPost(exchange) && exchange.path.endsWith("/publish_llm_events")
-          ? extractTrubrics(exchange.requestBody, exchange.id)
-          : { modelCalls: [], spans: [] },
+      extract: (exchange) => {
+        if (!isPost(exchange)) return { modelCalls: [], spans: [] };
+        if (exchange.path.endsWith("/publish_llm_events"))
+          return extractTrubrics(exchange.requestBody, exchange.id);
+        // The legacy platform (email and password) writes one Firestore document per record.
+        const fields = (exchange.requestBody as { fields?: Record<string, unknown> } | undefined)?.fields;
+        if (exchange.path.endsWith("/prompts") && fields)
+          return extractTrubricsPromptDocument(decodeFirestoreFields(fields), exchange.id);
+        return { modelCalls: [], spans: [] };
+      },
       outage: (times) =>
         trubricsEmulator?.failNext({
           route: trubricsEmulator.routes.publishLlmEvents,

@@ -286,6 +286,43 @@ export function extractTrubrics(body: unknown, exchangeId: number): ExtractedIte
   return { modelCalls, spans: [] };
 }
 
+/**
+ * A prompt document of the legacy Trubrics platform (Firestore), its fields already decoded
+ * (`decodeFirestoreFields`): what a handler with `TRUBRICS_EMAIL` + `TRUBRICS_PASSWORD` writes.
+ */
+export function extractTrubricsPromptDocument(document: unknown, exchangeId: number): ExtractedItems {
+  const fields = asRecord(document);
+  const metadata = asRecord(fields?.metadata);
+  const runId = metadata?.langchain_run_id;
+  if (!fields || !metadata || typeof runId !== "string") return { modelCalls: [], spans: [] };
+  const messages = Array.isArray(metadata.messages) ? metadata.messages.map(toShownMessage) : undefined;
+  const usage = asRecord(metadata.usage);
+  const error = asRecord(metadata.error);
+  return {
+    modelCalls: [
+      {
+        runId,
+        ...(typeof fields.prompt === "string" ? { prompt: fields.prompt } : {}),
+        wireType: "prompt document (legacy)",
+        fields: prune({
+          model: textCell(asRecord(fields.config_model)?.model),
+          messages: messages ? messagesCell(messages) : promptCell(stringOrUndefined(fields.prompt)),
+          output: outputCell(stringOrUndefined(fields.generation), toShownToolCalls(metadata.tool_calls)),
+          tokens: usage && tokensCell(usage.input_tokens, usage.output_tokens, usage.total_tokens),
+          tags: tagsCell(fields.tags),
+          metadata: metadataCell(metadata, (key) => TRUBRICS_NOT_METADATA.has(key)),
+          user: textCell(fields.user_id),
+          session: textCell(fields.session_id),
+          error: errorCell(stringOrUndefined(error?.message)),
+        }),
+        raw: fields,
+        exchangeId,
+      },
+    ],
+    spans: [],
+  };
+}
+
 // ---- Arthur legacy (REST v3 inferences) ---------------------------------------------------------
 
 const ARTHUR_PREFIXES: Record<string, string> = {

@@ -61,8 +61,9 @@ describe("reading fields back from what a vendor was sent", () => {
     }
     const record = memory.records[0]!;
     const write = exchanges.find((exchange) => exchange.path.endsWith("/prompts"));
-    const fields = (write?.requestBody as { fields: Record<string, unknown> }).fields;
-    const [call] = extractTrubricsPromptDocument(decodeFirestoreFields(fields), write!.id).modelCalls;
+    if (!write) throw new Error("no prompt document was written");
+    const fields = (write.requestBody as { fields: Record<string, unknown> }).fields;
+    const [call] = extractTrubricsPromptDocument(decodeFirestoreFields(fields), write.id).modelCalls;
     expect(call?.runId).toBe(record.runId);
     const displayed = (values: FieldValues) =>
       Object.fromEntries(Object.entries(values).map(([name, cell]) => [name, cell?.display]));

@@ -10,6 +10,8 @@ const PAGE_FILES: Record<string, { file: string; type: string }> = {
   "/inspector.css": { file: "inspector.css", type: "text/css; charset=utf-8" },
 };
 
+const LOOPBACK_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/;
+
 export interface InspectorServer {
   /** e.g. `http://127.0.0.1:5178/` */
   readonly url: string;
@@ -68,6 +70,11 @@ export async function startInspectorServer(
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? "/", "http://127.0.0.1");
     const method = request.method ?? "GET";
+    // Only this machine's names: a page whose DNS name was rebound to 127.0.0.1 gets nothing.
+    if (!LOOPBACK_HOST.test(request.headers.host ?? "")) {
+      sendJson(response, 421, { error: "the inspector answers on 127.0.0.1 or localhost only" });
+      return;
+    }
     // A page on another origin must not drive the playground (the server only listens on loopback).
     if (method === "POST" && !sameOrigin(request)) {
       sendJson(response, 403, { error: "cross-origin request refused" });

@@ -206,6 +206,8 @@ interface RunRecord {
 }
 
 const SPAN_EXPORTER_NAME = "inspector-spans";
+/** Recorded requests kept (with their bodies) for "raw" on the page. */
+const MAX_EXCHANGES = 5000;
 /** Env vars whose values never appear on the page. */
 const SECRET_ENV_VARS = [
   "TRUBRICS_API_KEY",
@@ -268,6 +270,8 @@ export async function startInspectorSession(
       onExchange(exchange, phase) {
         if (phase === "sent") {
           exchanges.set(exchange.id, exchange);
+          // Bounded: the oldest requests go first (a Map iterates in insertion order).
+          while (exchanges.size > MAX_EXCHANGES) exchanges.delete(exchanges.keys().next().value!);
           (current ?? last)?.exchanges.push(exchange);
           unanswered++;
         } else {

@@ -1,5 +1,5 @@
 import { ArthurCallbackHandler, exportArthur } from "@langchain-observability/arthur";
-import { createArthurEmulator } from "@langchain-observability/arthur/testing";
+import { ARTHUR_ROUTES, startArthurEmulator } from "@langchain-observability/arthur/testing";
 import { type Exporter, ObservabilityCallbackHandler } from "@langchain-observability/core";
 import { type MockServer, startMockServer } from "@langchain-observability/core/testing";
 import {
@@ -76,13 +76,14 @@ export async function startBackends(options: { forceEmulators?: boolean } = {}):
 
   // Arthur: an API key and a model id.
   const arthurReal = real(["ARTHUR_API_KEY", "ARTHUR_MODEL_ID"]);
-  const arthurEmulator = arthurReal ? undefined : createArthurEmulator({ apiKeys: [EMULATOR_KEYS.arthur] });
+  const arthurEmulator = arthurReal
+    ? undefined
+    : await startArthurEmulator({ apiKeys: [EMULATOR_KEYS.arthur] });
   let arthurOptions: Record<string, unknown> = {};
   let arthurModelId = readEnv("ARTHUR_MODEL_ID") ?? "arthur-llm-model";
   if (arthurEmulator) {
-    const server = await startMockServer(arthurEmulator.handlers);
-    servers.push(server);
-    arthurOptions = { apiKey: EMULATOR_KEYS.arthur, arthurUrl: server.url };
+    servers.push(arthurEmulator);
+    arthurOptions = { apiKey: EMULATOR_KEYS.arthur, baseUrl: arthurEmulator.url };
     arthurModelId = "arthur-llm-model";
   }
 
@@ -135,15 +136,15 @@ export async function startBackends(options: { forceEmulators?: boolean } = {}):
       mode: arthurEmulator ? "emulator" : "real",
       options: arthurOptions,
       modelId: arthurModelId,
-      requestCount: () =>
-        arthurEmulator?.received.requests.filter((request) => request.endpoint === "inferences").length,
-      acceptedCount: () => arthurEmulator?.received.inferences.length,
-      payloads: () => arthurEmulator?.received.inferences.map((entry) => entry.inference) ?? [],
+      requestCount: () => arthurEmulator?.calls.filter((request) => request.endpoint === "inferences").length,
+      acceptedCount: () => arthurEmulator?.inferences.length,
+      payloads: () => arthurEmulator?.inferences.map((entry) => entry.inference) ?? [],
       outage: (times) =>
-        arthurEmulator?.failNextRequests({
-          endpoint: "inferences",
+        arthurEmulator?.failNext({
+          route: ARTHUR_ROUTES.inferences,
+          status: 503,
+          headers: OUTAGE_HEADERS,
           times,
-          response: { status: 503, headers: OUTAGE_HEADERS },
         }),
     },
     promptlayer: {

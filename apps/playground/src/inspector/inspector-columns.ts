@@ -1,5 +1,9 @@
-import { exportArthur } from "@langchain-observability/arthur";
-import { createArthurEmulator } from "@langchain-observability/arthur/testing";
+import { createArthurEngineExporter, createArthurExporter } from "@langchain-observability/arthur";
+import {
+  ARTHUR_EMULATOR_TASK_ID,
+  ARTHUR_ROUTES,
+  startArthurEmulator,
+} from "@langchain-observability/arthur/testing";
 import type { Exporter } from "@langchain-observability/core";
 import { createOtlpExporter } from "@langchain-observability/core/otlp";
 import {
@@ -72,6 +76,7 @@ export interface StartColumnsOptions {
 const EMULATOR_KEYS = {
   trubrics: "playground-trubrics-key",
   arthur: "playground-arthur-key",
+  arthurEngine: "playground-arthur-engine-key",
   promptlayer: "pl_playground_key",
 };
 const OUTAGE_HEADERS = { "retry-after": "0" };
@@ -139,23 +144,26 @@ export async function startInspectorColumns(options: StartColumnsOptions): Promi
       storedCount: () => trubricsEmulator?.receivedLlmEvents.length,
     });
 
-    // ---- Arthur legacy: REST v3 inferences ----
+    // ---- Arthur: the legacy REST v3 inferences, and the GenAI Engine's OTLP traces ----
     const arthurReal = real("ARTHUR_API_KEY", "ARTHUR_MODEL_ID");
-    const arthurEmulator = arthurReal ? undefined : createArthurEmulator({ apiKeys: [EMULATOR_KEYS.arthur] });
-    let arthurServer: MockServer | undefined;
-    if (arthurEmulator) {
-      arthurServer = await startMockServer(arthurEmulator.handlers);
-      closers.push(() => arthurServer!.close());
-    }
+    const engineReal = real("ARTHUR_ENGINE_URL", "ARTHUR_TASK_ID", "ARTHUR_API_KEY");
+    const arthurEmulator =
+      arthurReal && engineReal
+        ? undefined
+        : await startArthurEmulator({
+            apiKeys: [EMULATOR_KEYS.arthur],
+            engine: { apiKeys: [EMULATOR_KEYS.arthurEngine], taskIds: [ARTHUR_EMULATOR_TASK_ID] },
+          });
+    if (arthurEmulator) closers.push(() => arthurEmulator.close());
     columns.push({
       id: "arthur",
       label: "Arthur (legacy)",
       wire: "inferences (REST v3)",
-      mode: arthurEmulator ? "emulator" : "real",
-      exporter: exportArthur({
-        ...(arthurServer
-          ? { apiKey: EMULATOR_KEYS.arthur, arthurUrl: arthurServer.url, modelId: "arthur-llm-model" }
-          : { modelId: readEnv("ARTHUR_MODEL_ID") }),
+      mode: arthurReal ? "real" : "emulator",
+      exporter: createArthurExporter({
+        ...(arthurReal || !arthurEmulator
+          ? { modelId: readEnv("ARTHUR_MODEL_ID") }
+          : { apiKey: EMULATOR_KEYS.arthur, baseUrl: arthurEmulator.url, modelId: "arthur-llm-model" }),
         fetch: options.fetchFor("arthur"),
       }) as Exporter<never>,
       extract: (exchange) =>
@@ -163,24 +171,41 @@ export async function startInspectorColumns(options: StartColumnsOptions): Promi
           ? extractArthurInferences(exchange.requestBody, exchange.id)
           : { modelCalls: [], spans: [] },
       outage: (times) =>
-        arthurEmulator?.failNextRequests({
-          endpoint: "inferences",
+        arthurEmulator?.failNext({
+          route: ARTHUR_ROUTES.inferences,
+          status: 503,
+          headers: OUTAGE_HEADERS,
           times,
-          response: { status: 503, headers: OUTAGE_HEADERS },
         }),
-      storedCount: () => arthurEmulator?.received.inferences.length,
+      storedCount: () => (arthurReal ? undefined : arthurEmulator?.inferences.length),
     });
-
-    // ---- Arthur engine: OTLP traces (not on main yet) ----
     columns.push({
       id: "arthur-engine",
       label: "Arthur (engine)",
-      wire: "OTLP spans (/api/v1/traces)",
-      mode: "unavailable",
-      note: "The Arthur package has no engine mode on this branch yet.",
-      extract: () => ({ modelCalls: [], spans: [] }),
-      outage: () => {},
-      storedCount: () => undefined,
+      wire: "OTLP spans, OpenInference (/api/v1/traces)",
+      mode: engineReal ? "real" : "emulator",
+      exporter: createArthurEngineExporter({
+        ...(engineReal || !arthurEmulator
+          ? {}
+          : {
+              engineUrl: arthurEmulator.url,
+              taskId: ARTHUR_EMULATOR_TASK_ID,
+              apiKey: EMULATOR_KEYS.arthurEngine,
+            }),
+        fetch: options.fetchFor("arthur-engine"),
+      }) as Exporter<never>,
+      extract: (exchange, context) =>
+        isPost(exchange) && exchange.requestBodyKind === "otlp-protobuf"
+          ? extractOtlp(exchange.requestBody, exchange.id, context)
+          : { modelCalls: [], spans: [] },
+      outage: (times) =>
+        arthurEmulator?.failNext({
+          route: ARTHUR_ROUTES.traces,
+          status: 503,
+          headers: OUTAGE_HEADERS,
+          times,
+        }),
+      storedCount: () => (engineReal ? undefined : arthurEmulator?.spans.length),
     });
 
     // ---- PromptLayer: /track-request ----

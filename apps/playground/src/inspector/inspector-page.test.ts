@@ -58,7 +58,7 @@ describe("the inspector page in headless Chromium", () => {
         [
           "Trubrics: emulator",
           "Arthur (legacy): emulator",
-          "Arthur (engine): unavailable",
+          "Arthur (engine): emulator",
           "PromptLayer: emulator",
           "OTLP backend: emulator",
         ]
@@ -96,18 +96,23 @@ describe("the inspector page in headless Chromium", () => {
       // Latencies are measured, so only their shape is asserted (each vendor has one).
       const latencies = Object.entries(table).filter(([key]) => key.startsWith("latency-"));
       expect(latencies.map(([key]) => key).sort()).toEqual(
-        ["arthur", "core", "otlp", "promptlayer", "trubrics"].map((column) => `latency-${column}`),
+        ["arthur", "arthur-engine", "core", "otlp", "promptlayer", "trubrics"].map(
+          (column) => `latency-${column}`,
+        ),
       );
       for (const [, value] of latencies) expect(value).toMatch(/^\d+ ms( \[differs\])?$/);
       for (const [key] of latencies) delete table[key];
       expect(table).toMatchInlineSnapshot(`
         {
           "error-arthur": "—",
+          "error-arthur-engine": "—",
           "error-core": "—",
           "error-otlp": "—",
           "error-promptlayer": "—",
           "error-trubrics": "—",
           "messages-arthur": "system: Answer with the weather tool.
+        user: What is the weather in Paris?",
+          "messages-arthur-engine": "system: Answer with the weather tool.
         user: What is the weather in Paris?",
           "messages-core": "system: Answer with the weather tool.
         user: What is the weather in Paris?",
@@ -118,36 +123,43 @@ describe("the inspector page in headless Chromium", () => {
           "messages-trubrics": "system: Answer with the weather tool.
         user: What is the weather in Paris?",
           "metadata-arthur": "—",
+          "metadata-arthur-engine": "app=langchain-observability-playground",
           "metadata-core": "app=langchain-observability-playground",
           "metadata-otlp": "app=langchain-observability-playground",
           "metadata-promptlayer": "app=langchain-observability-playground",
           "metadata-trubrics": "app=langchain-observability-playground",
           "model-arthur": "—",
+          "model-arthur-engine": "fake-tool-model",
           "model-core": "fake-tool-model",
           "model-otlp": "fake-tool-model",
           "model-promptlayer": "fake-tool-model",
           "model-trubrics": "fake-tool-model",
-          "output-arthur": "(empty) [differs]",
+          "output-arthur": "[{"name":"get_weather","args":{"city":"Paris"},"id":"call_weather_1"}]",
+          "output-arthur-engine": "→ get_weather({"city":"Paris"})",
           "output-core": "→ get_weather({"city":"Paris"})",
           "output-otlp": "→ get_weather({"city":"Paris"})",
           "output-promptlayer": "→ get_weather({"city":"Paris"})",
           "output-trubrics": "→ get_weather({"city":"Paris"})",
           "session-arthur": "—",
+          "session-arthur-engine": "—",
           "session-core": "—",
           "session-otlp": "—",
           "session-promptlayer": "—",
           "session-trubrics": "—",
           "tags-arthur": "—",
+          "tags-arthur-engine": "playground",
           "tags-core": "playground",
           "tags-otlp": "playground",
           "tags-promptlayer": "playground",
           "tags-trubrics": "langchain, playground [differs]",
           "tokens-arthur": "in 24 · out 12 [differs]",
+          "tokens-arthur-engine": "in 24 · out 12 · total 36",
           "tokens-core": "in 24 · out 12 · total 36",
           "tokens-otlp": "in 24 · out 12 [differs]",
           "tokens-promptlayer": "in 24 · out 12 · total 36",
           "tokens-trubrics": "in 24 · out 12 · total 36",
           "user-arthur": "—",
+          "user-arthur-engine": "playground-user",
           "user-core": "playground-user",
           "user-otlp": "playground-user",
           "user-promptlayer": "playground-user",
@@ -198,6 +210,7 @@ describe("the inspector page in headless Chromium", () => {
       expect(reports).toMatchInlineSnapshot(`
         [
           "arthur",
+          "arthur-engine",
           "otlp",
           "promptlayer",
           "trubrics",
@@ -215,6 +228,7 @@ describe("the inspector page in headless Chromium", () => {
           "inspector-spans 1 0 0 0 0 0",
           "trubrics 1 0 3 1 0 0",
           "arthur 1 0 3 1 0 0",
+          "arthur-engine 1 0 3 1 0 0",
           "promptlayer 0 1 3 0 0 0",
           "otlp 1 0 3 1 0 0",
         ]

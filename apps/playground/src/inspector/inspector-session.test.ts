@@ -34,6 +34,7 @@ describe("the inspector session", () => {
           "title": "FakeDetailedLLM",
           "vendors": {
             "arthur": "Tell me a joke => Why did the chicken cross the road? To log its run.",
+            "arthur-engine": "Tell me a joke => Why did the chicken cross the road? To log its run.",
             "otlp": "user: Tell me a joke => Why did the chicken cross the road? To log its run.",
             "promptlayer": "Tell me a joke => Why did the chicken cross the road? To log its run.",
             "trubrics": "Tell me a joke => Why did the chicken cross the road? To log its run.",
@@ -44,6 +45,7 @@ describe("the inspector session", () => {
           "title": "FakeDetailedLLM",
           "vendors": {
             "arthur": "Write me a poem => Roses are red, traces are too.",
+            "arthur-engine": "Write me a poem => Roses are red, traces are too.",
             "otlp": "user: Write me a poem => Roses are red, traces are too.",
             "promptlayer": "Write me a poem => Roses are red, traces are too.",
             "trubrics": "Write me a poem => Roses are red, traces are too.",

@@ -214,6 +214,7 @@ const SECRET_ENV_VARS = [
   "TRUBRICS_PASSWORD",
   "ARTHUR_API_KEY",
   "ARTHUR_PASSWORD",
+  "ARTHUR_PLATFORM_TOKEN",
   "PROMPTLAYER_API_KEY",
   "OPENAI_API_KEY",
   "OTEL_EXPORTER_OTLP_HEADERS",
@@ -222,7 +223,7 @@ const SECRET_ENV_VARS = [
 /** Message prefixes of each vendor's errors. */
 const COLUMN_OF_VENDOR: Array<[RegExp, ColumnId]> = [
   [/^trubrics\b/i, "trubrics"],
-  [/^arthur[- ]?engine\b/i, "arthur-engine"],
+  [/^arthur\b.*\/api\/v1\/traces/i, "arthur-engine"],
   [/^arthur\b/i, "arthur"],
   [/^promptlayer\b/i, "promptlayer"],
   [/^otlp\b/i, "otlp"],

@@ -380,7 +380,7 @@ export function extractArthurInferences(body: unknown, exchangeId: number): Extr
       wireType: "inference",
       fields: prune({
         messages: transcript ? messagesCell(transcript) : promptCell(input),
-        output: outputCell(stringOrUndefined(data.output_text)),
+        output: arthurOutput(stringOrUndefined(data.output_text)),
         tokens: tokensCell(data.prompt_tokens, data.completion_tokens),
         latency: typeof data.duration === "number" ? latencyCell(data.duration * 1000) : undefined,
         error:
@@ -391,6 +391,18 @@ export function extractArthurInferences(body: unknown, exchangeId: number): Extr
     });
   }
   return { modelCalls, spans: [] };
+}
+
+/** Arthur's output text; a tool-calling turn's text is its tool calls as JSON (`[{ name, args, id }]`). */
+function arthurOutput(text: string | undefined): FieldCell | undefined {
+  if (text?.startsWith("[{")) {
+    const calls = parseJson(text);
+    if (Array.isArray(calls) && calls.every((call) => typeof asRecord(call)?.name === "string")) {
+      // Shown as sent, compared as the tool calls it holds.
+      return cell(text, outputCell("", toShownToolCalls(calls))?.canonical);
+    }
+  }
+  return outputCell(text);
 }
 
 // ---- PromptLayer /track-request ---------------------------------------------------------------

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
+import { measureBundleSizes } from "./bundle-size";
 import { measureInstallWeight } from "./install-weight";
 import { measureInterleaved, median, percentile, printTable, type Variant } from "./measure";
 import { type Sink, startSinkProcess } from "./sink-client";
@@ -369,6 +370,7 @@ async function main() {
     const rows = await measureInstallWeight();
     report.install = rows;
   }
+  if (wants("bundle")) report.bundle = await measureBundleSizes();
   const directory = join(import.meta.dirname, "..", "results");
   mkdirSync(directory, { recursive: true });
   const file = quick ? "quick.json" : "latest.json";

@@ -1,13 +1,13 @@
 import { ArthurCallbackHandler, exportArthur } from "@langchain-observability/arthur";
 import { ARTHUR_ROUTES, startArthurEmulator } from "@langchain-observability/arthur/testing";
 import { type Exporter, ObservabilityCallbackHandler } from "@langchain-observability/core";
-import { type MockServer, startMockServer } from "@langchain-observability/core/testing";
+import type { MockServer } from "@langchain-observability/core/testing";
 import {
   exportPromptLayer,
   PromptLayerCallbackHandler,
   PromptLayerClient,
 } from "@langchain-observability/promptlayer";
-import { createPromptLayerEmulator } from "@langchain-observability/promptlayer/testing";
+import { startPromptLayerEmulator } from "@langchain-observability/promptlayer/testing";
 import { exportTrubrics, TrubricsCallbackHandler } from "@langchain-observability/trubrics";
 import { startTrubricsEmulator } from "@langchain-observability/trubrics/testing";
 import { readEnv } from "./read-env";
@@ -91,7 +91,7 @@ export async function startBackends(options: { forceEmulators?: boolean } = {}):
   const promptlayerReal = real(["PROMPTLAYER_API_KEY"]);
   const promptlayerEmulator = promptlayerReal
     ? undefined
-    : createPromptLayerEmulator({
+    : await startPromptLayerEmulator({
         apiKeys: [EMULATOR_KEYS.promptlayer],
         templates: [
           {
@@ -110,9 +110,8 @@ export async function startBackends(options: { forceEmulators?: boolean } = {}):
       });
   let promptlayerOptions: Record<string, unknown> = {};
   if (promptlayerEmulator) {
-    const server = await startMockServer(promptlayerEmulator.handlers);
-    servers.push(server);
-    promptlayerOptions = { apiKey: EMULATOR_KEYS.promptlayer, baseUrl: server.url };
+    servers.push(promptlayerEmulator);
+    promptlayerOptions = { apiKey: EMULATOR_KEYS.promptlayer, baseUrl: promptlayerEmulator.url };
   }
 
   return {
@@ -150,7 +149,9 @@ export async function startBackends(options: { forceEmulators?: boolean } = {}):
     promptlayer: {
       name: "promptlayer",
       mode: promptlayerEmulator ? "emulator" : "real",
-      options: promptlayerOptions,
+      // The playground counts model-call records per vendor; PromptLayer's default transport
+      // ("spans-bulk") sends every run of the tree as a span, so the playground keeps "track-request".
+      options: { ...promptlayerOptions, transport: "track-request" },
       client: new PromptLayerClient(promptlayerOptions),
       tracked: () =>
         promptlayerEmulator && {
@@ -159,16 +160,15 @@ export async function startBackends(options: { forceEmulators?: boolean } = {}):
           promptLinks: promptlayerEmulator.promptLinks.length,
         },
       requestCount: () =>
-        promptlayerEmulator?.received.filter((request) => request.path === "/track-request").length,
+        promptlayerEmulator?.requests.filter((request) => request.path === "/track-request").length,
       acceptedCount: () => promptlayerEmulator?.trackRequests.length,
       payloads: () =>
         promptlayerEmulator?.trackRequests.map((entry) => ({ ...entry.body, api_key: "[redacted]" })) ?? [],
       outage: (times) =>
-        promptlayerEmulator?.injectFault({
-          kind: "status",
+        promptlayerEmulator?.failNext({
+          route: promptlayerEmulator.routes.trackRequest,
           status: 503,
-          path: "/track-request",
-          retryAfterSeconds: 0,
+          headers: OUTAGE_HEADERS,
           times,
         }),
     },
@@ -226,7 +226,7 @@ export async function createHandlers(
   const exporters: Exporter[] = [
     exportTrubrics({ ...backends.trubrics.options }),
     exportArthur({ ...backends.arthur.options, modelId: backends.arthur.modelId }),
-    exportPromptLayer({ ...backends.promptlayer.options }),
+    exportPromptLayer({ ...backends.promptlayer.options, transport: "track-request" }),
   ];
   const fanOut = new ObservabilityCallbackHandler({
     exporters,

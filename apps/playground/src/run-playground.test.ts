@@ -9,7 +9,13 @@ describe("playground", () => {
     // the record is requeued and delivered (checked below with every other record).
     expect(
       result.errors.map((error) => error.replace(/127\.0\.0\.1:\d+/, "127.0.0.1")),
-    ).toMatchInlineSnapshot();
+    ).toMatchInlineSnapshot(`
+      [
+        "trubrics: Trubrics: POST http://127.0.0.1/publish_llm_events answered 503: {"detail":"Service unavailable."}",
+        "arthur: Arthur: POST http://127.0.0.1/api/v3/models/arthur-llm-model/inferences answered 503: {"error":"injected failure (503)"}",
+        "promptlayer: PromptLayer: POST http://127.0.0.1/track-request answered 503: {"error":"injected failure (503)"}",
+      ]
+    `);
     expect(result.scenarios.map((scenario) => [scenario.name, scenario.ok, scenario.error])).toEqual(
       SCENARIOS.map((scenario) => [scenario.name, true, undefined]),
     );

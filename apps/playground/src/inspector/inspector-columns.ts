@@ -6,15 +6,9 @@ import {
 } from "@langchain-observability/arthur/testing";
 import type { Exporter } from "@langchain-observability/core";
 import { createOtlpExporter } from "@langchain-observability/core/otlp";
-import {
-  decodeOtlpTraceRequest,
-  type Emulator,
-  type MockServer,
-  startEmulator,
-  startMockServer,
-} from "@langchain-observability/core/testing";
-import { exportPromptLayer, PromptLayerClient } from "@langchain-observability/promptlayer";
-import { createPromptLayerEmulator } from "@langchain-observability/promptlayer/testing";
+import { decodeOtlpTraceRequest, type Emulator, startEmulator } from "@langchain-observability/core/testing";
+import { createPromptLayerExporter, PromptLayerClient } from "@langchain-observability/promptlayer";
+import { startPromptLayerEmulator } from "@langchain-observability/promptlayer/testing";
 import { exportTrubrics } from "@langchain-observability/trubrics";
 import { decodeFirestoreFields, startTrubricsEmulator } from "@langchain-observability/trubrics/testing";
 import { readEnv } from "../read-env";
@@ -208,18 +202,17 @@ export async function startInspectorColumns(options: StartColumnsOptions): Promi
       storedCount: () => (engineReal ? undefined : arthurEmulator?.spans.length),
     });
 
-    // ---- PromptLayer: /track-request ----
+    // ---- PromptLayer: /spans-bulk (the default transport): spans, model calls with their request logs ----
     const promptlayerReal = real("PROMPTLAYER_API_KEY");
     const promptlayerEmulator = promptlayerReal
       ? undefined
-      : createPromptLayerEmulator({ apiKeys: [EMULATOR_KEYS.promptlayer], templates: [PROMPT_TEMPLATE] });
-    let promptlayerServer: MockServer | undefined;
-    if (promptlayerEmulator) {
-      promptlayerServer = await startMockServer(promptlayerEmulator.handlers);
-      closers.push(() => promptlayerServer!.close());
-    }
-    const promptlayerConnection = promptlayerServer
-      ? { apiKey: EMULATOR_KEYS.promptlayer, baseUrl: promptlayerServer.url }
+      : await startPromptLayerEmulator({
+          apiKeys: [EMULATOR_KEYS.promptlayer],
+          templates: [PROMPT_TEMPLATE],
+        });
+    if (promptlayerEmulator) closers.push(() => promptlayerEmulator.close());
+    const promptlayerConnection = promptlayerEmulator
+      ? { apiKey: EMULATOR_KEYS.promptlayer, baseUrl: promptlayerEmulator.url }
       : {};
     const promptLayerClient = new PromptLayerClient({
       ...promptlayerConnection,
@@ -228,31 +221,30 @@ export async function startInspectorColumns(options: StartColumnsOptions): Promi
     columns.push({
       id: "promptlayer",
       label: "PromptLayer",
-      wire: "request logs (/track-request)",
+      wire: "spans with request logs (/spans-bulk)",
       mode: promptlayerEmulator ? "emulator" : "real",
-      exporter: exportPromptLayer({
+      exporter: createPromptLayerExporter({
         ...promptlayerConnection,
         plTags: ["playground"],
-        plIdCallback: (requestId) => options.onPromptLayerId(requestId, promptLayerClient),
+        plIdCallback: (requestId) => options.onPromptLayerId(Number(requestId), promptLayerClient),
         fetch: options.fetchFor("promptlayer"),
       }) as Exporter<never>,
       extract: (exchange, context) => {
         if (!isPost(exchange)) return { modelCalls: [], spans: [] };
-        if (exchange.path.endsWith("/track-request"))
-          return extractPromptLayerTrackRequest(exchange.requestBody, exchange.id);
         if (exchange.path.endsWith("/spans-bulk"))
           return extractPromptLayerSpans(exchange.requestBody, exchange.id, context);
+        if (exchange.path.endsWith("/track-request"))
+          return extractPromptLayerTrackRequest(exchange.requestBody, exchange.id);
         return { modelCalls: [], spans: [] };
       },
       outage: (times) =>
-        promptlayerEmulator?.injectFault({
-          kind: "status",
+        promptlayerEmulator?.failNext({
+          route: promptlayerEmulator.routes.spansBulk,
           status: 503,
-          path: "/track-request",
-          retryAfterSeconds: 0,
+          headers: OUTAGE_HEADERS,
           times,
         }),
-      storedCount: () => promptlayerEmulator?.trackRequests.length,
+      storedCount: () => promptlayerEmulator?.spans.length,
     });
 
     // ---- A generic OTLP backend: core's OTLP exporter to a loopback receiver ----

@@ -152,11 +152,11 @@ describe("the inspector page in headless Chromium", () => {
           "tags-otlp": "playground",
           "tags-promptlayer": "playground",
           "tags-trubrics": "langchain, playground [differs]",
-          "tokens-arthur": "in 24 · out 12 [differs]",
+          "tokens-arthur": "in 24 · out 12",
           "tokens-arthur-engine": "in 24 · out 12 · total 36",
           "tokens-core": "in 24 · out 12 · total 36",
-          "tokens-otlp": "in 24 · out 12 [differs]",
-          "tokens-promptlayer": "in 24 · out 12 · total 36",
+          "tokens-otlp": "in 24 · out 12",
+          "tokens-promptlayer": "in 24 · out 12",
           "tokens-trubrics": "in 24 · out 12 · total 36",
           "user-arthur": "—",
           "user-arthur-engine": "playground-user",
@@ -229,7 +229,7 @@ describe("the inspector page in headless Chromium", () => {
           "trubrics 1 0 3 1 0 0",
           "arthur 1 0 3 1 0 0",
           "arthur-engine 1 0 3 1 0 0",
-          "promptlayer 0 1 3 0 0 0",
+          "promptlayer 1 0 3 1 0 0",
           "otlp 1 0 3 1 0 0",
         ]
       `);

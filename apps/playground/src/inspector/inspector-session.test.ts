@@ -67,8 +67,10 @@ describe("the inspector session", () => {
     expect(run?.status).toBe("done");
     const state = session.state();
     const requests = Object.values(run?.requests ?? {}).flat();
-    // PromptLayer's /track-request carries the key in its body, Trubrics in a header.
-    expect(requests.map((request) => request.path)).toContain("/track-request");
+    // PromptLayer's /spans-bulk and Trubrics carry the key in a header, PromptLayer's tracking calls in the body.
+    expect(requests.map((request) => request.path)).toEqual(
+      expect.arrayContaining(["/spans-bulk", "/publish_llm_events"]),
+    );
     const served = [
       JSON.stringify(state),
       ...requests.map((request) => JSON.stringify(session?.exchange(request.id))),

@@ -601,13 +601,14 @@ function viewRun(run: RunRecord, columns: InspectorColumn[]): RunView {
             }
           : null;
       }
+      const core = fieldsOfRecord(record);
       modelCalls.push({
         recordId: record.recordId,
         runId: record.runId,
         title: records.length > 1 ? `${row.name} · prompt ${promptIndex + 1}` : row.name,
-        core: fieldsOfRecord(record),
+        core,
         vendors,
-        differs: markDifferences(vendors),
+        differs: markDifferences(vendors, core),
       });
     });
   }
@@ -700,8 +701,11 @@ function matchModelCall<T extends VendorModelCall & { delivered: boolean }>(
   return sameRequest[promptIndex] ?? chosen;
 }
 
-/** Flags, per field, the vendors whose value differs from the most common one; returns the fields that differ. */
-function markDifferences(vendors: ModelCallView["vendors"]): FieldName[] {
+/**
+ * Flags, per field, the vendors whose value differs from the most common one (on a tie, the one
+ * equal to what core captured); returns the fields on which vendors disagree.
+ */
+function markDifferences(vendors: ModelCallView["vendors"], core: FieldValues): FieldName[] {
   const differs: FieldName[] = [];
   const cells = Object.values(vendors).filter(
     (cell): cell is VendorCell => cell !== null && cell !== undefined,
@@ -714,7 +718,10 @@ function markDifferences(vendors: ModelCallView["vendors"]): FieldName[] {
     }
     if (counts.size < 2) continue;
     differs.push(field);
-    const majority = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+    const top = Math.max(...counts.values());
+    const tied = [...counts.entries()].filter(([, count]) => count === top).map(([value]) => value);
+    const coreValue = core[field]?.canonical;
+    const majority = coreValue !== undefined && tied.includes(coreValue) ? coreValue : tied[0]!;
     for (const cell of cells) {
       const value = cell.fields[field]?.canonical;
       if (value !== undefined && value !== majority) cell.differs.push(field);

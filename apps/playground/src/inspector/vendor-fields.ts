@@ -143,7 +143,13 @@ function tokensCell(input?: unknown, output?: unknown, total?: unknown): FieldCe
   if (inTokens !== undefined) parts.push(`in ${inTokens}`);
   if (outTokens !== undefined) parts.push(`out ${outTokens}`);
   if (totalTokens !== undefined) parts.push(`total ${totalTokens}`);
-  return parts.length === 0 ? undefined : cell(parts.join(" · "));
+  if (parts.length === 0) return undefined;
+  // A total that is the sum says nothing more: a vendor without a total field is not "different".
+  const redundant =
+    totalTokens !== undefined && inTokens !== undefined && outTokens !== undefined
+      ? totalTokens === inTokens + outTokens
+      : false;
+  return cell(parts.join(" · "), (redundant ? parts.slice(0, -1) : parts).join(" · "));
 }
 
 function latencyCell(milliseconds: number | undefined): FieldCell | undefined {

@@ -15,9 +15,14 @@ export interface SettingSource<T> {
 
 /** Reads an environment variable; the one place this project touches `process.env`. */
 export function readEnv(name: string): string | undefined {
-  const env = typeof process === "undefined" ? undefined : process.env;
-  const value = env?.[name];
-  return value === undefined || value.trim() === "" ? undefined : value.trim();
+  let value: unknown;
+  try {
+    // No `process` on Workers (without nodejs_compat) and in browsers; Deno throws without --allow-env.
+    value = typeof process === "undefined" ? undefined : process.env?.[name];
+  } catch {
+    return undefined;
+  }
+  return typeof value !== "string" || value.trim() === "" ? undefined : value.trim();
 }
 
 function describe(source: { option: string; envVar?: string | undefined }): string {

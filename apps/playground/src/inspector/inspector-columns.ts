@@ -37,6 +37,8 @@ export interface ColumnInfo {
   /** Where it goes: an emulator on 127.0.0.1, the real vendor (credentials in the environment), or nowhere. */
   mode: "emulator" | "real" | "unavailable";
   note?: string;
+  /** What the emulator's stored count counts ("LLM events", "spans" …). */
+  storedUnit?: string;
 }
 
 /** One vendor API of the inspector: its exporter, and how to read what it sent. */
@@ -136,6 +138,7 @@ export async function startInspectorColumns(options: StartColumnsOptions): Promi
           times,
         }),
       storedCount: () => trubricsEmulator?.receivedLlmEvents.length,
+      storedUnit: "LLM events",
     });
 
     // ---- Arthur: the legacy REST v3 inferences, and the GenAI Engine's OTLP traces ----
@@ -172,6 +175,7 @@ export async function startInspectorColumns(options: StartColumnsOptions): Promi
           times,
         }),
       storedCount: () => (arthurReal ? undefined : arthurEmulator?.inferences.length),
+      storedUnit: "inferences",
     });
     columns.push({
       id: "arthur-engine",
@@ -200,6 +204,7 @@ export async function startInspectorColumns(options: StartColumnsOptions): Promi
           times,
         }),
       storedCount: () => (engineReal ? undefined : arthurEmulator?.spans.length),
+      storedUnit: "spans",
     });
 
     // ---- PromptLayer: /spans-bulk (the default transport): spans, model calls with their request logs ----
@@ -245,6 +250,7 @@ export async function startInspectorColumns(options: StartColumnsOptions): Promi
           times,
         }),
       storedCount: () => promptlayerEmulator?.spans.length,
+      storedUnit: "spans",
     });
 
     // ---- A generic OTLP backend: core's OTLP exporter to a loopback receiver ----
@@ -270,6 +276,7 @@ export async function startInspectorColumns(options: StartColumnsOptions): Promi
       outage: (times) =>
         receiver.failNext({ route: "POST /v1/traces", status: 503, headers: OUTAGE_HEADERS, times }),
       storedCount: () => receiver.received.length,
+      storedUnit: "spans",
     });
 
     return {

@@ -527,6 +527,7 @@ function columnInfo(column: InspectorColumn): ColumnInfo {
     wire: column.wire,
     mode: column.mode,
     ...(column.note ? { note: column.note } : {}),
+    ...(column.storedUnit ? { storedUnit: column.storedUnit } : {}),
   };
 }
 

@@ -415,7 +415,11 @@ function renderRequests(run, state) {
         : null,
       stored === undefined
         ? null
-        : h("p", { class: "muted" }, `emulator has stored ${stored} item(s) in total`),
+        : h(
+            "p",
+            { class: "muted" },
+            `the emulator has stored ${stored} ${column.storedUnit ?? "items"} in all (every run)`,
+          ),
     );
     if (column.mode !== "unavailable" && requests.length === 0) {
       card.append(h("p", { class: "muted" }, "no request during this run"));
@@ -512,6 +516,15 @@ async function toggleExchange(id) {
 function renderStats(state) {
   const stats = state.stats;
   const keys = ["exported", "failed", "retried", "requeued", "unknown", "pending", "dropped"];
+  const short = {
+    exported: "exp",
+    failed: "fail",
+    retried: "retry",
+    requeued: "requ",
+    unknown: "unkn",
+    pending: "pend",
+    dropped: "drop",
+  };
   document.getElementById("stats").replaceChildren(
     h(
       "p",
@@ -521,7 +534,11 @@ function renderStats(state) {
     h(
       "table",
       { class: "stats-table" },
-      h("thead", {}, h("tr", {}, h("th", {}, "exporter"), ...keys.map((key) => h("th", {}, key)))),
+      h(
+        "thead",
+        {},
+        h("tr", {}, h("th", {}, "exporter"), ...keys.map((key) => h("th", { title: key }, short[key]))),
+      ),
       h(
         "tbody",
         {},
@@ -544,6 +561,11 @@ function renderStats(state) {
           ),
         ),
       ),
+    ),
+    h(
+      "p",
+      { class: "muted legend" },
+      "exp exported · fail failed · retry requests resent · requ records requeued · unkn outcome unknown · pend pending · drop dropped",
     ),
   );
 }

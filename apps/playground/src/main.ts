@@ -137,7 +137,10 @@ function printSummary(result: PlaygroundResult): void {
   console.log(line(widths.map((width) => "-".repeat(width))));
   for (const row of rows) console.log(line(row));
   if (result.errors.length > 0) {
-    console.log("\nReported by the handlers (onError):");
+    const outage = result.scenarios.some((scenario) => scenario.name === "vendor-outage");
+    console.log(
+      `\nReported by the handlers (onError)${outage ? "; vendor-outage causes one 503 report per vendor on purpose" : ""}:`,
+    );
     for (const error of result.errors) console.log(`  - ${error}`);
   }
   const failed = result.scenarios.filter((scenario) => !scenario.ok).map((scenario) => scenario.name);

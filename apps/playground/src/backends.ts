@@ -1,6 +1,6 @@
 import { ArthurCallbackHandler, exportArthur } from "@langchain-observability/arthur";
-import { startArthurEmulator } from "@langchain-observability/arthur/testing";
-import { type Exporter, loadString, ObservabilityCallbackHandler } from "@langchain-observability/core";
+import { ARTHUR_ROUTES, startArthurEmulator } from "@langchain-observability/arthur/testing";
+import { type Exporter, ObservabilityCallbackHandler } from "@langchain-observability/core";
 import type { MockServer } from "@langchain-observability/core/testing";
 import {
   exportPromptLayer,
@@ -10,11 +10,7 @@ import {
 import { startPromptLayerEmulator } from "@langchain-observability/promptlayer/testing";
 import { exportTrubrics, TrubricsCallbackHandler } from "@langchain-observability/trubrics";
 import { startTrubricsEmulator } from "@langchain-observability/trubrics/testing";
-
-/** An environment variable, through core's settings loader (the one place env is read). */
-function readEnv(name: string): string | undefined {
-  return loadString({ option: name, value: undefined, envVar: name });
-}
+import { readEnv } from "./read-env";
 
 export type VendorName = "trubrics" | "arthur" | "promptlayer";
 export const VENDORS: VendorName[] = ["trubrics", "arthur", "promptlayer"];
@@ -32,6 +28,8 @@ export interface VendorBackend {
   acceptedCount(): number | undefined;
   /** What the emulator accepted, for `--show-payloads`. */
   payloads(): unknown[];
+  /** The next `times` requests to the ingestion route get a 503 with `Retry-After: 0` (emulator only). */
+  outage(times: number): void;
 }
 
 export interface Backends {
@@ -45,6 +43,9 @@ export interface Backends {
   };
   close(): Promise<void>;
 }
+
+/** An outage the client may retry at once (a short scenario, not a test of backoff). */
+const OUTAGE_HEADERS = { "retry-after": "0" };
 
 const EMULATOR_KEYS = {
   trubrics: "playground-trubrics-key",
@@ -70,7 +71,7 @@ export async function startBackends(options: { forceEmulators?: boolean } = {}):
   let trubricsOptions: Record<string, unknown> = {};
   if (trubricsEmulator) {
     servers.push(trubricsEmulator);
-    trubricsOptions = { apiKey: EMULATOR_KEYS.trubrics, baseUrl: `${trubricsEmulator.url}/api/ingestion` };
+    trubricsOptions = { apiKey: EMULATOR_KEYS.trubrics, baseUrl: trubricsEmulator.url };
   }
 
   // Arthur: an API key and a model id.
@@ -121,6 +122,13 @@ export async function startBackends(options: { forceEmulators?: boolean } = {}):
       requestCount: () => trubricsEmulator?.requests.length,
       acceptedCount: () => trubricsEmulator?.receivedLlmEvents.length,
       payloads: () => trubricsEmulator?.receivedLlmEventBatches ?? [],
+      outage: (times) =>
+        trubricsEmulator?.failNext({
+          route: trubricsEmulator.routes.publishLlmEvents,
+          status: 503,
+          headers: OUTAGE_HEADERS,
+          times,
+        }),
     },
     arthur: {
       name: "arthur",
@@ -130,6 +138,13 @@ export async function startBackends(options: { forceEmulators?: boolean } = {}):
       requestCount: () => arthurEmulator?.calls.filter((request) => request.endpoint === "inferences").length,
       acceptedCount: () => arthurEmulator?.inferences.length,
       payloads: () => arthurEmulator?.inferences.map((entry) => entry.inference) ?? [],
+      outage: (times) =>
+        arthurEmulator?.failNext({
+          route: ARTHUR_ROUTES.inferences,
+          status: 503,
+          headers: OUTAGE_HEADERS,
+          times,
+        }),
     },
     promptlayer: {
       name: "promptlayer",
@@ -149,6 +164,13 @@ export async function startBackends(options: { forceEmulators?: boolean } = {}):
       acceptedCount: () => promptlayerEmulator?.trackRequests.length,
       payloads: () =>
         promptlayerEmulator?.trackRequests.map((entry) => ({ ...entry.body, api_key: "[redacted]" })) ?? [],
+      outage: (times) =>
+        promptlayerEmulator?.failNext({
+          route: promptlayerEmulator.routes.trackRequest,
+          status: 503,
+          headers: OUTAGE_HEADERS,
+          times,
+        }),
     },
     async close() {
       await Promise.all(servers.map((server) => server.close()));

@@ -129,12 +129,13 @@ export function loadUrl(source: UrlSettingSource): string | undefined {
   let url: URL;
   try {
     url = new URL(raw);
-  } catch (error) {
+  } catch {
+    // No cause: Node's URL error keeps the input. The value may be a credential pasted into the
+    // wrong option, so the message says its shape, never the value.
     throw new ConfigurationError({
-      message: `${describe(source)} must be an absolute URL, got ${JSON.stringify(raw)}.`,
+      message: `${describe(source)} must be an absolute URL (https://…), got ${describeShape(raw)}.`,
       option: source.option,
       envVar: source.envVar,
-      cause: error,
     });
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
@@ -159,6 +160,11 @@ export function loadUrl(source: UrlSettingSource): string | undefined {
     });
   }
   return url.href.replace(/\/+$/, "");
+}
+
+/** What a string looks like, without any of its characters (it may be a secret). */
+function describeShape(value: string): string {
+  return `a ${value.length}-character value that is not a URL (not shown: it may be a credential)`;
 }
 
 function formatValue(value: unknown): string {

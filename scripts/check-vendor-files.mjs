@@ -57,7 +57,9 @@ for (const vendor of vendors) {
     const path = relative(dir, file);
     if (path.endsWith(".test.ts") || path.endsWith(".test-d.ts") || required.has(path)) continue;
     if (/-test-helpers\.ts$/.test(path)) continue;
-    if (!patterns.some((pattern) => pattern.test(path))) {
+    // A `.web.ts` sibling is the same role for runtimes without Node's modules (see the runtimes docs).
+    const role = path.replace(/\.web\.ts$/, ".ts");
+    if (!patterns.some((pattern) => pattern.test(role)) && !required.has(role)) {
       problems.push(`${vendor}: ${path} fits no role of contributing/add-a-vendor.md`);
     }
   }

@@ -9,7 +9,7 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const missing = [];
-for (const group of ["packages", "apps"]) {
+for (const group of ["packages", "apps", "tests"]) {
   const groupDirectory = join(root, group);
   if (!existsSync(groupDirectory)) continue;
   for (const name of readdirSync(groupDirectory)) {

@@ -1,7 +1,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
+import { HumanMessage } from "@langchain/core/messages";
 import { chainInput, createFiveStepChain, createModel, messages } from "./bench-model";
+import { measureBundleSizes } from "./bundle-size";
 import { measureInstallWeight } from "./install-weight";
 import {
   checkBaseline,
@@ -47,11 +49,13 @@ const settings = quick
       cpu: { rounds: 3, callsPerRound: 40, warmupRounds: 1 },
       latency: { calls: 200, concurrency: 20, rounds: 1 },
       outage: 4000,
+      largeOutage: 400,
     }
   : {
       cpu: { rounds: 11, callsPerRound: 400, warmupRounds: 2 },
       latency: { calls: 5000, concurrency: 50, rounds: 5 },
       outage: 100_000,
+      largeOutage: 2000,
     };
 const report: Record<string, unknown> = {
   quick,
@@ -355,20 +359,28 @@ function rssMiB(): number {
 
 async function outageSection(sink: Sink) {
   const rows = [];
-  for (const vendor of ["trubrics", "arthur", "promptlayer"] as OurVendor[]) {
+  // The same outage with 50 KB prompts (issue 13): the queue's byte bound (`maxQueueBytes`, 32 MB)
+  // must hold memory, not only its record count.
+  const largeMessages = [...messages.slice(0, -1), new HumanMessage(`${"p".repeat(50_000)} What is it?`)];
+  const runs = [
+    ...(["trubrics", "arthur", "promptlayer"] as OurVendor[]).map((vendor) => ({ vendor, large: false })),
+    ...(["trubrics", "arthur", "promptlayer"] as OurVendor[]).map((vendor) => ({ vendor, large: true })),
+  ];
+  for (const { vendor, large } of runs) {
     await sink.setMode("ok");
     await sink.reset();
     const setup = ourHandler(vendor, sink.url, { onError: () => {} });
     const handler = setup.handler!;
     const model = createModel();
-    const total = settings.outage;
+    const total = large ? settings.largeOutage : settings.outage;
+    const input = large ? largeMessages : messages;
     const rss: number[] = [];
     const baseline = rssMiB();
     const checkpoints = 8;
     for (const mode of ["refuse", "hang"] as const) {
       await sink.setMode(mode);
       for (let index = 0; index < total / 2; index++) {
-        await model.invoke(messages, { callbacks: setup.callbacks });
+        await model.invoke(input, { callbacks: setup.callbacks });
         if ((index + 1) % (total / 2 / (checkpoints / 2)) === 0) rss.push(rssMiB() - baseline);
       }
     }
@@ -381,7 +393,7 @@ async function outageSection(sink: Sink) {
     const sinkStats = await sink.stats();
     const accounted = stats.exported + stats.failed + stats.dropped.total + stats.pending;
     rows.push({
-      vendor,
+      vendor: large ? `${vendor}, 50 KB prompts` : vendor,
       invokes: total,
       rssGrowthMiB: Math.max(...rss),
       rssCheckpointsMiB: rss.map((value) => Math.round(value)),
@@ -400,7 +412,7 @@ async function outageSection(sink: Sink) {
     await setup.shutdown();
   }
   printTable(
-    `3. Memory under outage (${settings.outage} invokes: half with the vendor refusing connections, half with it hanging; then it recovers)`,
+    `3. Memory under outage (${settings.outage} invokes, ${settings.largeOutage} with 50 KB prompts: half with the vendor refusing connections, half with it hanging; then it recovers)`,
     [
       "vendor",
       "RSS growth MiB (max)",
@@ -503,6 +515,7 @@ async function main() {
     const rows = await measureInstallWeight();
     report.install = rows;
   }
+  if (wants("bundle")) report.bundle = await measureBundleSizes();
   const directory = join(import.meta.dirname, "..", "results");
   mkdirSync(directory, { recursive: true });
   const file = quick ? "quick.json" : "latest.json";

@@ -42,6 +42,26 @@ function answer(path: string, body: string): { status: number; body: unknown } {
     promptLayerRequestId++;
     return { status: 200, body: { success: true, request_id: promptLayerRequestId, prompt_blueprint: null } };
   }
+  if (path.endsWith("/spans-bulk")) {
+    // PromptLayer's default transport: the run tree as spans; a model call's span carries its log.
+    const request = parse<{
+      spans?: Array<{
+        context?: { span_id?: string };
+        log_request?: { metadata?: { _langchain_run_id?: string } };
+      }>;
+    }>(body, {});
+    const spans = request.spans ?? [];
+    const logged = spans.filter((span) => span.log_request);
+    accept(logged.map((span) => span.log_request?.metadata?._langchain_run_id));
+    return {
+      status: 201,
+      body: {
+        success: true,
+        spans: spans.map((span, index) => ({ id: index + 1, span_id: span.context?.span_id })),
+        request_logs: logged.map((span) => ({ id: ++promptLayerRequestId, span_id: span.context?.span_id })),
+      },
+    };
+  }
   if (path.endsWith("/info")) return { status: 200, body: { version: "0.0.0", batch_ingest_config: {} } };
   return { status: 200, body: {} };
 }

@@ -1,20 +1,16 @@
 import { ArthurCallbackHandler, exportArthur } from "@langchain-observability/arthur";
-import { createArthurEmulator } from "@langchain-observability/arthur/testing";
-import { type Exporter, loadString, ObservabilityCallbackHandler } from "@langchain-observability/core";
-import { type MockServer, startMockServer } from "@langchain-observability/core/testing";
+import { ARTHUR_ROUTES, startArthurEmulator } from "@langchain-observability/arthur/testing";
+import { type Exporter, ObservabilityCallbackHandler } from "@langchain-observability/core";
+import type { MockServer } from "@langchain-observability/core/testing";
 import {
   exportPromptLayer,
   PromptLayerCallbackHandler,
   PromptLayerClient,
 } from "@langchain-observability/promptlayer";
-import { createPromptLayerEmulator } from "@langchain-observability/promptlayer/testing";
+import { startPromptLayerEmulator } from "@langchain-observability/promptlayer/testing";
 import { exportTrubrics, TrubricsCallbackHandler } from "@langchain-observability/trubrics";
 import { startTrubricsEmulator } from "@langchain-observability/trubrics/testing";
-
-/** An environment variable, through core's settings loader (the one place env is read). */
-function readEnv(name: string): string | undefined {
-  return loadString({ option: name, value: undefined, envVar: name });
-}
+import { readEnv } from "./read-env";
 
 export type VendorName = "trubrics" | "arthur" | "promptlayer";
 export const VENDORS: VendorName[] = ["trubrics", "arthur", "promptlayer"];
@@ -32,6 +28,8 @@ export interface VendorBackend {
   acceptedCount(): number | undefined;
   /** What the emulator accepted, for `--show-payloads`. */
   payloads(): unknown[];
+  /** The next `times` requests to the ingestion route get a 503 with `Retry-After: 0` (emulator only). */
+  outage(times: number): void;
 }
 
 export interface Backends {
@@ -45,6 +43,9 @@ export interface Backends {
   };
   close(): Promise<void>;
 }
+
+/** An outage the client may retry at once (a short scenario, not a test of backoff). */
+const OUTAGE_HEADERS = { "retry-after": "0" };
 
 const EMULATOR_KEYS = {
   trubrics: "playground-trubrics-key",
@@ -70,18 +71,19 @@ export async function startBackends(options: { forceEmulators?: boolean } = {}):
   let trubricsOptions: Record<string, unknown> = {};
   if (trubricsEmulator) {
     servers.push(trubricsEmulator);
-    trubricsOptions = { apiKey: EMULATOR_KEYS.trubrics, baseUrl: `${trubricsEmulator.url}/api/ingestion` };
+    trubricsOptions = { apiKey: EMULATOR_KEYS.trubrics, baseUrl: trubricsEmulator.url };
   }
 
   // Arthur: an API key and a model id.
   const arthurReal = real(["ARTHUR_API_KEY", "ARTHUR_MODEL_ID"]);
-  const arthurEmulator = arthurReal ? undefined : createArthurEmulator({ apiKeys: [EMULATOR_KEYS.arthur] });
+  const arthurEmulator = arthurReal
+    ? undefined
+    : await startArthurEmulator({ apiKeys: [EMULATOR_KEYS.arthur] });
   let arthurOptions: Record<string, unknown> = {};
   let arthurModelId = readEnv("ARTHUR_MODEL_ID") ?? "arthur-llm-model";
   if (arthurEmulator) {
-    const server = await startMockServer(arthurEmulator.handlers);
-    servers.push(server);
-    arthurOptions = { apiKey: EMULATOR_KEYS.arthur, arthurUrl: server.url };
+    servers.push(arthurEmulator);
+    arthurOptions = { apiKey: EMULATOR_KEYS.arthur, baseUrl: arthurEmulator.url };
     arthurModelId = "arthur-llm-model";
   }
 
@@ -89,7 +91,7 @@ export async function startBackends(options: { forceEmulators?: boolean } = {}):
   const promptlayerReal = real(["PROMPTLAYER_API_KEY"]);
   const promptlayerEmulator = promptlayerReal
     ? undefined
-    : createPromptLayerEmulator({
+    : await startPromptLayerEmulator({
         apiKeys: [EMULATOR_KEYS.promptlayer],
         templates: [
           {
@@ -108,9 +110,8 @@ export async function startBackends(options: { forceEmulators?: boolean } = {}):
       });
   let promptlayerOptions: Record<string, unknown> = {};
   if (promptlayerEmulator) {
-    const server = await startMockServer(promptlayerEmulator.handlers);
-    servers.push(server);
-    promptlayerOptions = { apiKey: EMULATOR_KEYS.promptlayer, baseUrl: server.url };
+    servers.push(promptlayerEmulator);
+    promptlayerOptions = { apiKey: EMULATOR_KEYS.promptlayer, baseUrl: promptlayerEmulator.url };
   }
 
   return {
@@ -121,21 +122,36 @@ export async function startBackends(options: { forceEmulators?: boolean } = {}):
       requestCount: () => trubricsEmulator?.requests.length,
       acceptedCount: () => trubricsEmulator?.receivedLlmEvents.length,
       payloads: () => trubricsEmulator?.receivedLlmEventBatches ?? [],
+      outage: (times) =>
+        trubricsEmulator?.failNext({
+          route: trubricsEmulator.routes.publishLlmEvents,
+          status: 503,
+          headers: OUTAGE_HEADERS,
+          times,
+        }),
     },
     arthur: {
       name: "arthur",
       mode: arthurEmulator ? "emulator" : "real",
       options: arthurOptions,
       modelId: arthurModelId,
-      requestCount: () =>
-        arthurEmulator?.received.requests.filter((request) => request.endpoint === "inferences").length,
-      acceptedCount: () => arthurEmulator?.received.inferences.length,
-      payloads: () => arthurEmulator?.received.inferences.map((entry) => entry.inference) ?? [],
+      requestCount: () => arthurEmulator?.calls.filter((request) => request.endpoint === "inferences").length,
+      acceptedCount: () => arthurEmulator?.inferences.length,
+      payloads: () => arthurEmulator?.inferences.map((entry) => entry.inference) ?? [],
+      outage: (times) =>
+        arthurEmulator?.failNext({
+          route: ARTHUR_ROUTES.inferences,
+          status: 503,
+          headers: OUTAGE_HEADERS,
+          times,
+        }),
     },
     promptlayer: {
       name: "promptlayer",
       mode: promptlayerEmulator ? "emulator" : "real",
-      options: promptlayerOptions,
+      // The playground counts model-call records per vendor; PromptLayer's default transport
+      // ("spans-bulk") sends every run of the tree as a span, so the playground keeps "track-request".
+      options: { ...promptlayerOptions, transport: "track-request" },
       client: new PromptLayerClient(promptlayerOptions),
       tracked: () =>
         promptlayerEmulator && {
@@ -144,10 +160,17 @@ export async function startBackends(options: { forceEmulators?: boolean } = {}):
           promptLinks: promptlayerEmulator.promptLinks.length,
         },
       requestCount: () =>
-        promptlayerEmulator?.received.filter((request) => request.path === "/track-request").length,
+        promptlayerEmulator?.requests.filter((request) => request.path === "/track-request").length,
       acceptedCount: () => promptlayerEmulator?.trackRequests.length,
       payloads: () =>
         promptlayerEmulator?.trackRequests.map((entry) => ({ ...entry.body, api_key: "[redacted]" })) ?? [],
+      outage: (times) =>
+        promptlayerEmulator?.failNext({
+          route: promptlayerEmulator.routes.trackRequest,
+          status: 503,
+          headers: OUTAGE_HEADERS,
+          times,
+        }),
     },
     async close() {
       await Promise.all(servers.map((server) => server.close()));
@@ -203,7 +226,7 @@ export async function createHandlers(
   const exporters: Exporter[] = [
     exportTrubrics({ ...backends.trubrics.options }),
     exportArthur({ ...backends.arthur.options, modelId: backends.arthur.modelId }),
-    exportPromptLayer({ ...backends.promptlayer.options }),
+    exportPromptLayer({ ...backends.promptlayer.options, transport: "track-request" }),
   ];
   const fanOut = new ObservabilityCallbackHandler({
     exporters,

@@ -1,5 +1,6 @@
-import { parseArgs } from "node:util";
 import { VENDORS } from "./backends";
+import { startInspector } from "./inspector/start-inspector";
+import { parsePlaygroundArgs } from "./playground-args";
 import { type PlaygroundResult, runPlayground, type ScenarioOutcome } from "./run-playground";
 import { SCENARIOS } from "./scenarios";
 
@@ -16,21 +17,17 @@ Options:
   --list            list the scenarios and exit
   --json            print the summary as JSON (nothing else on stdout)
   --show-payloads   print what each emulator received
+  --ui              serve the inspector page on 127.0.0.1 (run tree, what each vendor
+                    received side by side, stats and onError reports; Ctrl+C stops)
+  --port N          port of the inspector page (default: any free port)
+  --run-all         with --ui: run every scenario (or those of --scenario) once at start
   --help            this text
 
+A leading "--" is accepted: pnpm playground -- --scenario chat-system.
 Exits 1 when any scenario's records were not delivered to every vendor.`;
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      scenario: { type: "string", multiple: true },
-      list: { type: "boolean", default: false },
-      json: { type: "boolean", default: false },
-      "show-payloads": { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    },
-    strict: true,
-  });
+  const values = parsePlaygroundArgs(process.argv.slice(2));
   if (values.help) {
     console.log(HELP);
     return 0;
@@ -39,9 +36,10 @@ async function main(): Promise<number> {
     for (const scenario of SCENARIOS) console.log(`${scenario.name.padEnd(18)} ${scenario.description}`);
     return 0;
   }
+  if (values.ui) return serveInspector(values.port, values.runAll, values.scenarios);
   const say = values.json ? () => {} : (line: string) => console.log(line);
   const result = await runPlayground({
-    ...(values.scenario ? { scenarios: values.scenario } : {}),
+    ...(values.scenarios.length > 0 ? { scenarios: values.scenarios } : {}),
     onModes: (modes, models) => {
       say(
         `models: ${models === "fake" ? "LangChain fake models (set OPENAI_API_KEY for OpenAI)" : "OpenAI"}`,
@@ -57,11 +55,11 @@ async function main(): Promise<number> {
   });
   if (values.json) {
     const { payloads, ...summary } = result;
-    console.log(JSON.stringify(values["show-payloads"] ? result : summary, null, 2));
+    console.log(JSON.stringify(values.showPayloads ? result : summary, null, 2));
     void payloads;
   } else {
     printSummary(result);
-    if (values["show-payloads"]) {
+    if (values.showPayloads) {
       for (const vendor of VENDORS) {
         console.log(`\n${vendor}: what the emulator received`);
         console.log(JSON.stringify(result.payloads[vendor], null, 2));
@@ -69,6 +67,34 @@ async function main(): Promise<number> {
     }
   }
   return result.ok ? 0 : 1;
+}
+
+/** `--ui`: serves the inspector until Ctrl+C. */
+async function serveInspector(port: number, runAll: boolean, scenarios: string[]): Promise<number> {
+  const inspector = await startInspector({ port });
+  const { columns, models } = inspector.session.state();
+  console.log(`Playground inspector: ${inspector.url}  (Ctrl+C stops)`);
+  console.log(`models: ${models === "fake" ? "LangChain fake models" : "OpenAI"}`);
+  for (const column of columns) {
+    const mode =
+      column.mode === "emulator"
+        ? "emulator on 127.0.0.1"
+        : column.mode === "real"
+          ? "REAL vendor (shown: what the handler sent, credentials redacted)"
+          : `unavailable: ${column.note ?? ""}`;
+    console.log(`  ${column.label.padEnd(16)} ${mode}`);
+  }
+  if (runAll) {
+    if (scenarios.length > 0) for (const name of scenarios) inspector.session.runScenario(name);
+    else inspector.session.runAll();
+  }
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+  console.log("\nstopping…");
+  await inspector.close();
+  return 0;
 }
 
 function progressLine(outcome: ScenarioOutcome): string {
@@ -111,7 +137,10 @@ function printSummary(result: PlaygroundResult): void {
   console.log(line(widths.map((width) => "-".repeat(width))));
   for (const row of rows) console.log(line(row));
   if (result.errors.length > 0) {
-    console.log("\nReported by the handlers (onError):");
+    const outage = result.scenarios.some((scenario) => scenario.name === "vendor-outage");
+    console.log(
+      `\nReported by the handlers (onError)${outage ? "; vendor-outage causes one 503 report per vendor on purpose" : ""}:`,
+    );
     for (const error of result.errors) console.log(`  - ${error}`);
   }
   const failed = result.scenarios.filter((scenario) => !scenario.ok).map((scenario) => scenario.name);

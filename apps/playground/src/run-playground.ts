@@ -1,4 +1,3 @@
-import { loadString } from "@langchain-observability/core";
 import {
   type Backends,
   createHandlers,
@@ -7,12 +6,8 @@ import {
   VENDORS,
   type VendorName,
 } from "./backends";
+import { readEnv } from "./read-env";
 import { fakeModels, type ModelFactory, SCENARIOS, type Scenario } from "./scenarios";
-
-/** An environment variable, through core's settings loader (the one place env is read). */
-function readEnv(name: string): string | undefined {
-  return loadString({ option: name, value: undefined, envVar: name });
-}
 
 export interface ScenarioOutcome {
   name: string;
@@ -162,9 +157,18 @@ async function runScenario(
   let error: string | undefined;
   try {
     await scenario.run({
-      handlers,
-      backends,
+      callbacks: {
+        perVendor: [handlers.trubrics, handlers.arthur, handlers.promptlayer],
+        promptLayer: [handlers.promptlayer],
+        fanOut: [handlers.fanOut],
+      },
+      promptLayerClient: backends.promptlayer.client,
       models,
+      faults: {
+        outage: (times) => {
+          for (const vendor of VENDORS) backends[vendor].outage(times);
+        },
+      },
       timed: async (call) => {
         const callStarted = performance.now();
         try {

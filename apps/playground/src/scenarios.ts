@@ -14,14 +14,40 @@ import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { type Runnable, RunnableLambda } from "@langchain/core/runnables";
 import { type StructuredToolInterface, tool } from "@langchain/core/tools";
 import { FakeDetailedChatModel, FakeDetailedLLM } from "@langchain-observability/core/testing";
+import type { PromptLayerClient } from "@langchain-observability/promptlayer";
 import { z } from "zod";
-import type { Backends, PlaygroundHandlers, VendorName } from "./backends";
+import type { VendorName } from "./backends";
 
-/** What a scenario gets: the handlers, the backends, and model factories (fake, or real with OPENAI_API_KEY). */
+/**
+ * Where a scenario's runs go. The command line gives each vendor its own handler (and a fan-out
+ * handler); the inspector (`--ui`) gives every list its one handler, which exports to every vendor
+ * and keeps the whole run tree.
+ */
+export interface ScenarioCallbacks {
+  /** Each vendor's own handler. */
+  perVendor: BaseCallbackHandler[];
+  /** PromptLayer's handler, whose `plIdCallback` scores, tags and links each request. */
+  promptLayer: BaseCallbackHandler[];
+  /** One core handler exporting to every vendor. */
+  fanOut: BaseCallbackHandler[];
+}
+
+/** Faults a scenario can ask the emulators for (vendors used for real are left alone). */
+export interface ScenarioFaults {
+  /**
+   * The next `times` requests to each emulated vendor's ingestion route are answered 503 with
+   * `Retry-After: 0`, then the vendor recovers.
+   */
+  outage(times: number): void;
+}
+
+/** What a scenario gets: where to send runs, model factories (fake, or real with OPENAI_API_KEY), faults. */
 export interface ScenarioContext {
-  handlers: PlaygroundHandlers;
-  backends: Backends;
+  callbacks: ScenarioCallbacks;
+  /** PromptLayer's client (templates registry and tracking), on its emulator or the real service. */
+  promptLayerClient: PromptLayerClient;
   models: ModelFactory;
+  faults: ScenarioFaults;
   /** Times one model call (for the latency column). */
   timed<T>(call: () => Promise<T>): Promise<T>;
 }
@@ -45,11 +71,6 @@ export interface Scenario {
   run(context: ScenarioContext): Promise<void>;
 }
 
-const perVendor = (handlers: PlaygroundHandlers): BaseCallbackHandler[] => [
-  handlers.trubrics,
-  handlers.arthur,
-  handlers.promptlayer,
-];
 const ALL: VendorName[] = ["trubrics", "arthur", "promptlayer"];
 
 export const SCENARIOS: Scenario[] = [
@@ -58,12 +79,12 @@ export const SCENARIOS: Scenario[] = [
     description: "a text LLM generate() of two prompts (two records)",
     vendors: ALL,
     expectedRecords: 2,
-    async run({ handlers, models, timed }) {
+    async run({ callbacks, models, timed }) {
       const llm = models.text({
         responses: ["Why did the chicken cross the road? To log its run.", "Roses are red, traces are too."],
       });
       await timed(() =>
-        llm.generate(["Tell me a joke", "Write me a poem"], { callbacks: perVendor(handlers) }),
+        llm.generate(["Tell me a joke", "Write me a poem"], { callbacks: callbacks.perVendor }),
       );
     },
   },
@@ -72,13 +93,13 @@ export const SCENARIOS: Scenario[] = [
     description: "a chat call with a system message, handler tags, user id and extra metadata",
     vendors: ALL,
     expectedRecords: 1,
-    async run({ handlers, models, timed }) {
+    async run({ callbacks, models, timed }) {
       const chat = models.chat({ responses: ["Knock knock. Who's there? Observability."] });
       await timed(() =>
         chat.invoke(
           [new SystemMessage("You are a comedian. Keep it short."), new HumanMessage("Tell me a joke")],
           {
-            callbacks: perVendor(handlers),
+            callbacks: callbacks.perVendor,
             metadata: { session_id: "playground-session-1", feature: "jokes" },
             tags: ["chat model"],
           },
@@ -91,7 +112,7 @@ export const SCENARIOS: Scenario[] = [
     description: "a streamed chat that keeps its history over three turns",
     vendors: ALL,
     expectedRecords: 3,
-    async run({ handlers, models, timed }) {
+    async run({ callbacks, models, timed }) {
       const chat = models.chat({
         responses: ["Observability is seeing inside.", "Traces, metrics and logs.", "Start with traces."],
       });
@@ -100,7 +121,7 @@ export const SCENARIOS: Scenario[] = [
         history.push(new HumanMessage(question));
         const answer = await timed(async () => {
           let text = "";
-          for await (const chunk of await chat.stream(history, { callbacks: perVendor(handlers) }))
+          for await (const chunk of await chat.stream(history, { callbacks: callbacks.perVendor }))
             text += chunk.text;
           return text;
         });
@@ -113,7 +134,7 @@ export const SCENARIOS: Scenario[] = [
     description: "a chain (prompt → model → parser) whose model calls a tool first",
     vendors: ALL,
     expectedRecords: 2,
-    async run({ handlers, models, timed }) {
+    async run({ callbacks, models, timed }) {
       const weather = tool(async ({ city }: { city: string }) => `It is 21°C and sunny in ${city}.`, {
         name: "get_weather",
         description: "Current weather of a city",
@@ -135,7 +156,7 @@ export const SCENARIOS: Scenario[] = [
         const final = await timed(() => model.invoke([...messages, first, ...results], config));
         return new StringOutputParser().invoke(final, config);
       }).withConfig({ runName: "weather-chain" });
-      await chain.invoke({ question: "What is the weather in Paris?" }, { callbacks: perVendor(handlers) });
+      await chain.invoke({ question: "What is the weather in Paris?" }, { callbacks: callbacks.perVendor });
     },
   },
   {
@@ -143,10 +164,10 @@ export const SCENARIOS: Scenario[] = [
     description: "a model that throws (an error record; the app sees its own error)",
     vendors: ALL,
     expectedRecords: 1,
-    async run({ handlers, models, timed }) {
+    async run({ callbacks, models, timed }) {
       const failing = models.failing();
       try {
-        await timed(() => failing.invoke("This call fails", { callbacks: perVendor(handlers) }));
+        await timed(() => failing.invoke("This call fails", { callbacks: callbacks.perVendor }));
         throw new Error("the failing model did not fail");
       } catch (error) {
         if ((error as Error).message === "the failing model did not fail") throw error;
@@ -158,14 +179,28 @@ export const SCENARIOS: Scenario[] = [
     description: "PromptLayer: a registry template, plIdCallback → score, metadata and prompt link",
     vendors: ["promptlayer"],
     expectedRecords: 1,
-    async run({ handlers, backends, models, timed }) {
-      const template = await backends.promptlayer.client.templates.get("example", {
+    async run({ callbacks, promptLayerClient, models, timed }) {
+      const template = await promptLayerClient.templates.get("example", {
         version: 1,
         langchain: true,
       });
       const text = await template.format({ product: "toasters" });
       const llm = models.text({ responses: ["Toast of the town, every morning."] });
-      await timed(() => llm.invoke(text, { callbacks: [handlers.promptlayer] }));
+      await timed(() => llm.invoke(text, { callbacks: callbacks.promptLayer }));
+    },
+  },
+  {
+    name: "vendor-outage",
+    description:
+      "every vendor answers 503 four times, then recovers (retried, requeued, reported, delivered once)",
+    vendors: ALL,
+    expectedRecords: 1,
+    async run({ callbacks, faults, models, timed }) {
+      // Four 503s outlast the HTTP client's 3 resends: the record goes back to its queue (reported
+      // through onError), and the next batch after the pause is delivered.
+      faults.outage(4);
+      const chat = models.chat({ responses: ["Still here: delivered after the outage."] });
+      await timed(() => chat.invoke("Are you there?", { callbacks: callbacks.perVendor }));
     },
   },
   {
@@ -173,10 +208,10 @@ export const SCENARIOS: Scenario[] = [
     description: "one core handler exporting the same runs to all three vendors at once",
     vendors: ALL,
     expectedRecords: 2,
-    async run({ handlers, models, timed }) {
+    async run({ callbacks, models, timed }) {
       const chat = models.chat({ responses: ["Fanned out.", "Twice."] });
-      await timed(() => chat.invoke("First fan-out call", { callbacks: [handlers.fanOut] }));
-      await timed(() => chat.invoke("Second fan-out call", { callbacks: [handlers.fanOut] }));
+      await timed(() => chat.invoke("First fan-out call", { callbacks: callbacks.fanOut }));
+      await timed(() => chat.invoke("Second fan-out call", { callbacks: callbacks.fanOut }));
     },
   },
 ];

@@ -111,3 +111,43 @@ export interface ArthurErrorBody {
   message?: string;
   detail?: unknown;
 }
+
+// ---- Arthur GenAI Engine (OTLP traces) ---------------------------------------------------------
+
+/**
+ * The JSON summary the engine answers `POST {engineUrl}/api/v1/traces` with (200 `"success"`, 206
+ * `"partial_success"`, 422 `"failure"`). Not an OTLP `ExportTraceServiceResponse`. Read leniently.
+ */
+export interface ArthurTraceIngestionResponse {
+  total_spans?: number;
+  accepted_spans?: number;
+  rejected_spans?: number;
+  /** One text per rejected span, e.g. `"Invalid span data format: …"`; may name the span id. */
+  rejection_reasons?: string[];
+  status?: "success" | "partial_success" | "failure" | (string & {});
+  [key: string]: unknown;
+}
+
+/** The engine API key of a task's connection info. */
+export interface ArthurTaskValidationKey {
+  id?: string;
+  name?: string;
+  /** The engine API key (sent as `Authorization: Bearer <key>`). */
+  key?: string;
+  [key: string]: unknown;
+}
+
+/**
+ * What the Arthur platform answers to `GET {platformUrl}/api/v1/models/{modelId}/task/connection_info`:
+ * the engine that hosts the model's task, the task id and an engine API key. Field names may differ
+ * across platform versions (UNCONFIRMED), so every field is optional and read leniently.
+ */
+export interface ArthurTaskConnectionInfo {
+  /** The engine URL (`api_host`). */
+  api_host?: string;
+  task_id?: string;
+  validation_key?: ArthurTaskValidationKey;
+  created_at?: string;
+  updated_at?: string;
+  [key: string]: unknown;
+}

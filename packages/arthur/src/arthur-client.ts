@@ -1,358 +1,157 @@
+import { ConfigurationError, checkOptions, VendorApiError } from "@langchain-observability/core";
+import type { ArthurInference, ArthurModel, ArthurMultiStatusResponse } from "./arthur-api";
+import { type ArthurEngineConnection, fetchArthurEngineConnection } from "./arthur-engine-transport";
+import { ARTHUR_VENDOR } from "./arthur-error";
+import { getArthurModel, postArthurInferences } from "./arthur-inferences-transport";
+import { ArthurSession } from "./arthur-session";
 import {
-  ConfigurationError,
-  createHttpClient,
-  type HttpClient,
-  type HttpRequest,
-  type HttpResponse,
-  redactSecrets,
-  VendorApiError,
-} from "@langchain-observability/core";
-import type { ArthurAuthInfo, ArthurInference, ArthurModel, ArthurUser } from "./arthur-api";
-import type { ArthurSettings } from "./arthur-settings";
-import { VERSION } from "./version";
+  ARTHUR_CONNECTION_OPTION_KEYS,
+  ARTHUR_OPTION_MISSPELLINGS,
+  ARTHUR_PLATFORM_OPTION_KEYS,
+  type ArthurConnectionOptions,
+  type ArthurPlatformOptions,
+  loadArthurPlatformSettings,
+  loadArthurSettings,
+} from "./arthur-settings";
 
-export const ARTHUR_VENDOR = "Arthur";
+export type { ArthurEngineConnection };
 
-/** Renew a session token this long before the cookie says it expires. */
-const RENEW_MARGIN_MS = 30_000;
-/** Session tokens still redacted after they were replaced (a request in flight may carry one). */
-const MAX_REDACTED_TOKENS = 3;
+/** Options of `new ArthurClient(…)`: where and how to reach the Arthur Scope REST API v3. */
+export type ArthurClientOptions = ArthurConnectionOptions;
+
+/** Per-call options of `ArthurClient`. */
+export interface ArthurClientCallOptions {
+  /** Aborts the call. @default undefined */
+  signal?: AbortSignal;
+}
 
 /**
- * One authenticated connection to Arthur's REST API v3: the raw `Authorization` header (API key or
- * session token), the `Arthur-Organization-ID` header once known, a new login when the session
- * expires or is rejected (once per request), and errors that never carry a credential.
+ * A small client of the legacy Arthur Scope REST API v3, with the same authentication as the handler
+ * (API key, or login and password with the session cookie renewed as needed) and the
+ * `Arthur-Organization-ID` header. Each method resolves on success and rejects with a
+ * `VendorApiError` (or `ExportTimeoutError`) otherwise; no message ever holds a credential.
  */
 export class ArthurClient {
-  readonly settings: ArthurSettings;
-  private readonly http: HttpClient;
-  private token: string | undefined;
-  private tokenExpiresAt: number | undefined;
-  private loginInFlight: Promise<void> | undefined;
-  private organizationId: string | undefined;
-  private organizationResolved = false;
-  /**
-   * Every credential this client sends: the API key or the password, then the session tokens it
-   * obtains. Core's client reads this list when it reports a failure, so a token added after a
-   * login is redacted too.
-   */
-  private readonly secrets: string[];
+  private readonly session: ArthurSession;
 
-  constructor(settings: ArthurSettings, onRetry?: () => void) {
-    this.settings = settings;
-    this.organizationId = settings.organizationId;
-    this.organizationResolved = settings.organizationId !== undefined;
-    const credentials = settings.credentials;
-    if (credentials.kind === "apiKey") this.token = credentials.apiKey;
-    this.secrets = [credentials.kind === "apiKey" ? credentials.apiKey : credentials.password];
-    this.http = createHttpClient({
-      vendor: ARTHUR_VENDOR,
-      baseUrl: `${settings.arthurUrl}/api/v3`,
-      timeoutMs: settings.timeoutMs,
-      maxRetries: settings.maxRetries,
-      ...(settings.fetch ? { fetch: settings.fetch } : {}),
-      headers: { accept: "application/json" },
-      userAgent: `@langchain-observability/arthur/${VERSION}`,
-      onRetry: () => onRetry?.(),
-      secrets: this.secrets,
+  constructor(options: ArthurClientOptions = {}) {
+    if (options === null || typeof options !== "object") {
+      throw new ConfigurationError({ message: "`ArthurClient` needs an options object.", option: "apiKey" });
+    }
+    checkOptions(options, {
+      known: ARTHUR_CONNECTION_OPTION_KEYS,
+      aliases: ARTHUR_OPTION_MISSPELLINGS,
+      owner: "ArthurClient",
     });
+    this.session = new ArthurSession(loadArthurSettings(options));
   }
 
-  /** `text` (an answer of Arthur's) with every credential this client sends replaced by `[redacted]`. */
-  redact(text: string): string {
-    return redactSecrets(text, this.secrets);
+  /** The organization sent with every request, once known (after `connect()` or any call). */
+  get organizationId(): string | undefined {
+    return this.session.organization;
   }
 
-  /** The organization sent with every request, once known. */
-  get organization(): string | undefined {
-    return this.organizationId;
+  /** Logs in (when a login is configured) and resolves the organization, as the SDK does. */
+  async connect(options: ArthurClientCallOptions = {}): Promise<void> {
+    await holdProcessWhile(this.session.connect(options.signal));
   }
 
-  /** Sends a request with credentials; in login mode a 401 triggers one new login and one resend. */
-  async request(request: HttpRequest): Promise<HttpResponse> {
-    await this.ensureToken(request.signal);
-    const token = this.token;
-    try {
-      return await this.http.request({ ...request, headers: { ...request.headers, ...this.headers(token) } });
-    } catch (error) {
-      if (!isUnauthorized(error)) throw error;
-      if (this.settings.credentials.kind === "apiKey") throw this.rejectedApiKey(error);
-      await this.renew(token, request.signal);
-      try {
-        return await this.http.request({
-          ...request,
-          headers: { ...request.headers, ...this.headers(this.token) },
-        });
-      } catch (secondError) {
-        if (isUnauthorized(secondError)) throw this.rejectedSession(secondError);
-        throw secondError;
-      }
-    }
+  /** `GET /api/v3/models/{modelId}?expand=attributes`: the model with its attributes. */
+  async getModel(modelId: string, options: ArthurClientCallOptions = {}): Promise<ArthurModel> {
+    checkModelId(modelId);
+    return holdProcessWhile(
+      (async () => {
+        await this.session.connect(options.signal);
+        return getArthurModel(this.session, modelId, options.signal);
+      })(),
+    );
   }
 
-  /** Logs in when needed and resolves the organization, as the SDK does when it is constructed. */
-  async connect(signal?: AbortSignal): Promise<void> {
-    await this.ensureToken(signal);
-    await this.resolveOrganization(signal);
-  }
-
-  /** `GET /models/{id}?id_type=id&expand=attributes`. */
-  async getModel(modelId: string, signal?: AbortSignal): Promise<ArthurModel> {
-    let response: HttpResponse;
-    try {
-      response = await this.request({
-        method: "GET",
-        path: `models/${encodeURIComponent(modelId)}`,
-        searchParams: { id_type: "id", expand: "attributes" },
-        ...(signal ? { signal } : {}),
-      });
-    } catch (error) {
-      if (VendorApiError.isInstance(error) && error.status === 404) {
-        throw new VendorApiError({
-          vendor: ARTHUR_VENDOR,
-          method: error.method,
-          url: error.url,
-          status: 404,
-          isRetryable: false,
-          message: `Arthur has no model with id "${modelId}" that these credentials can see (${error.method} ${error.url} answered 404); check \`modelId\`${this.organizationId ? " and `organizationId`" : ""}.`,
-        });
-      }
-      throw error;
-    }
-    const body = response.body;
-    if (!isObject(body)) {
-      throw this.unreadableAnswer(`models/${encodeURIComponent(modelId)}`, response.status, "a model object");
-    }
-    const model = body as Partial<ArthurModel>;
-    return {
-      ...model,
-      id: typeof model.id === "string" && model.id !== "" ? model.id : modelId,
-      attributes: Array.isArray(model.attributes) ? model.attributes : [],
-    };
-  }
-
-  /** `POST /models/{id}/inferences` with a JSON array; the 207 answer is returned, not judged. */
-  sendInferences(
+  /**
+   * `POST /api/v3/models/{modelId}/inferences`: resolves with the 207 Multi-Status answer (read its
+   * `results` per inference); rejects when the whole request fails.
+   */
+  async sendInferences(
     modelId: string,
     inferences: ArthurInference[],
-    signal?: AbortSignal,
-  ): Promise<HttpResponse> {
-    return this.request({
-      method: "POST",
-      path: `models/${encodeURIComponent(modelId)}/inferences`,
-      json: inferences,
-      ...(signal ? { signal } : {}),
-    });
-  }
-
-  /** The absolute URL of an API path, for messages. */
-  url(path: string): string {
-    return `${this.settings.arthurUrl}/api/v3/${path}`;
-  }
-
-  // ---- Authentication ---------------------------------------------------------------------------
-
-  private headers(token: string | undefined): Record<string, string> {
-    const headers: Record<string, string> = {};
-    if (token !== undefined) headers.authorization = token;
-    if (this.organizationId !== undefined) headers["arthur-organization-id"] = this.organizationId;
-    return headers;
-  }
-
-  private async ensureToken(signal: AbortSignal | undefined): Promise<void> {
-    if (this.settings.credentials.kind === "apiKey") return;
-    const expired = this.tokenExpiresAt !== undefined && Date.now() >= this.tokenExpiresAt - RENEW_MARGIN_MS;
-    if (this.token === undefined || expired) await this.loginOnce(signal);
-  }
-
-  /** After a 401: log in again, unless a concurrent request already replaced the rejected token. */
-  private async renew(rejectedToken: string | undefined, signal: AbortSignal | undefined): Promise<void> {
-    if (this.token === rejectedToken) {
-      this.token = undefined;
-      this.tokenExpiresAt = undefined;
-    }
-    await this.ensureToken(signal);
-  }
-
-  private loginOnce(signal: AbortSignal | undefined): Promise<void> {
-    if (!this.loginInFlight) {
-      this.loginInFlight = this.login(signal).finally(() => {
-        this.loginInFlight = undefined;
+    options: ArthurClientCallOptions = {},
+  ): Promise<ArthurMultiStatusResponse> {
+    checkModelId(modelId);
+    if (!Array.isArray(inferences)) {
+      throw new ConfigurationError({
+        message: "`sendInferences(modelId, inferences)` needs an array of inferences.",
+        option: "inferences",
       });
     }
-    return this.loginInFlight;
-  }
-
-  /** `POST /login`; the session token is the `Authorization` cookie of the answer. */
-  private async login(signal: AbortSignal | undefined): Promise<void> {
-    const credentials = this.settings.credentials;
-    if (credentials.kind !== "login") return;
-    let response: HttpResponse;
-    try {
-      response = await this.http.request({
-        method: "POST",
-        path: "login",
-        json: { login: credentials.login, password: credentials.password },
-        headers: this.headers(undefined),
-        ...(signal ? { signal } : {}),
-      });
-    } catch (error) {
-      if (VendorApiError.isInstance(error) && (error.status === 401 || error.status === 403)) {
-        throw new VendorApiError({
-          vendor: ARTHUR_VENDOR,
-          method: error.method,
-          url: error.url,
-          status: error.status,
-          isRetryable: false,
-          message: `Arthur rejected the login "${credentials.login}" and its password (${error.method} ${error.url} answered ${error.status}); check \`arthurLogin\` (or env ARTHUR_LOGIN) and \`arthurPassword\` (or env ARTHUR_PASSWORD).`,
-        });
-      }
-      throw error;
-    }
-    const cookie = readAuthorizationCookie(response.headers);
-    if (!cookie) {
+    const response = await holdProcessWhile(
+      (async () => {
+        await this.session.connect(options.signal);
+        return postArthurInferences(this.session, modelId, inferences, options.signal);
+      })(),
+    );
+    const body = response.body;
+    if (body === null || typeof body !== "object" || Array.isArray(body)) {
       throw new VendorApiError({
         vendor: ARTHUR_VENDOR,
         method: "POST",
-        url: this.url("login"),
+        url: this.session.url(`models/${encodeURIComponent(modelId)}/inferences`),
         status: response.status,
-        // Like an unreadable answer: the next export logs in again rather than giving up for good.
-        isRetryable: true,
-        message: `Arthur: POST ${this.url("login")} answered ${response.status} without an Authorization cookie, so there is no session token to use; it logs in again on the next export.`,
+        isRetryable: false,
+        message: `Arthur: POST ${this.session.url(`models/${encodeURIComponent(modelId)}/inferences`)} answered ${response.status} without a multi-status object.`,
       });
     }
-    this.token = cookie.token;
-    this.tokenExpiresAt = cookie.expiresAt;
-    this.secrets.push(cookie.token);
-    // The configured credential stays first; only the oldest session tokens are forgotten.
-    if (this.secrets.length > 1 + MAX_REDACTED_TOKENS) this.secrets.splice(1, 1);
+    return body as ArthurMultiStatusResponse;
   }
+}
 
-  private async resolveOrganization(signal: AbortSignal | undefined): Promise<void> {
-    if (this.organizationResolved) return;
-    const withSignal = signal ? { signal } : {};
-    let organizationId: string | undefined;
-    let forbidden = false;
-    try {
-      const response = await this.request({ method: "GET", path: "users/me", ...withSignal });
-      const user = response.body as ArthurUser | undefined;
-      if (typeof user?.organization_id === "string" && user.organization_id !== "") {
-        organizationId = user.organization_id;
-      }
-    } catch (error) {
-      // A 403 means a non-internal user: the SDK then reads the organizations from auth_info.
-      if (!(VendorApiError.isInstance(error) && error.status === 403)) throw error;
-      forbidden = true;
-    }
-    if (organizationId === undefined) {
-      let info: ArthurAuthInfo = {};
-      try {
-        const response = await this.request({ method: "GET", path: "users/me/auth_info", ...withSignal });
-        if (!isObject(response.body)) {
-          throw this.unreadableAnswer("users/me/auth_info", response.status, "the user's organizations");
-        }
-        info = response.body;
-      } catch (error) {
-        // Refused for good (a 4xx other than 408/425/429): the header is simply not sent (the server
-        // may not need it). Anything passing is tried again with the next export.
-        const refused = VendorApiError.isInstance(error) && !error.isRetryable;
-        if (forbidden || !refused) throw error;
-      }
-      const organizationIds = Array.isArray(info.organization_ids)
-        ? info.organization_ids.filter((id): id is string => typeof id === "string" && id !== "")
-        : [];
-      if (organizationIds.length > 1) {
-        throw new ConfigurationError({
-          message: `These Arthur credentials belong to several organizations (${organizationIds.join(", ")}): pass \`organizationId\` (or env ARTHUR_ORGANIZATION_ID) to choose one.`,
-          option: "organizationId",
-          envVar: "ARTHUR_ORGANIZATION_ID",
-        });
-      }
-      organizationId = organizationIds[0];
-    }
-    this.organizationId = organizationId;
-    this.organizationResolved = true;
-  }
+/** Options of `resolveArthurEngineConnection`: the platform, plus a signal. */
+export interface ResolveArthurEngineConnectionOptions
+  extends ArthurPlatformOptions,
+    ArthurClientCallOptions {}
 
-  /**
-   * A 2xx answer that cannot be read (not JSON, or not an object): most likely a proxy or a server
-   * in trouble, so it is retryable — the next export connects again instead of giving up for good.
-   */
-  private unreadableAnswer(path: string, status: number, expected: string): VendorApiError {
-    const url = this.url(path);
-    return new VendorApiError({
-      vendor: ARTHUR_VENDOR,
-      method: "GET",
-      url,
-      status,
-      isRetryable: true,
-      message: `Arthur: GET ${url} answered ${status} without ${expected} (not a JSON object); it is asked again on the next export.`,
-    });
-  }
+/**
+ * Asks the Arthur platform where a model's traces go:
+ * `GET {platformUrl}/api/v1/models/{modelId}/task/connection_info` (with `Authorization: Bearer
+ * <platformToken>`) gives the engine URL (`api_host`), the task id and an engine API key — the
+ * `engineUrl`, `taskId` and `apiKey` of `new ArthurCallbackHandler(…)`. Rejects with a retryable
+ * `VendorApiError` while the platform is still creating the task.
+ */
+export async function resolveArthurEngineConnection(
+  modelId: string,
+  options: ResolveArthurEngineConnectionOptions = {},
+): Promise<ArthurEngineConnection> {
+  checkModelId(modelId);
+  checkOptions(options, {
+    known: [...ARTHUR_PLATFORM_OPTION_KEYS, "signal"],
+    aliases: ARTHUR_OPTION_MISSPELLINGS,
+    owner: "resolveArthurEngineConnection",
+  });
+  const { signal, ...platformOptions } = options ?? {};
+  return holdProcessWhile(
+    fetchArthurEngineConnection(loadArthurPlatformSettings(platformOptions), modelId.trim(), signal),
+  );
+}
 
-  private rejectedApiKey(error: VendorApiError): VendorApiError {
-    return new VendorApiError({
-      vendor: ARTHUR_VENDOR,
-      method: error.method,
-      url: error.url,
-      status: 401,
-      isRetryable: false,
-      message: `Arthur rejected the API key (${error.method} ${error.url} answered 401); check \`apiKey\` (or env ARTHUR_API_KEY).`,
-    });
-  }
-
-  private rejectedSession(error: VendorApiError): VendorApiError {
-    const login = this.settings.credentials.kind === "login" ? this.settings.credentials.login : "";
-    return new VendorApiError({
-      vendor: ARTHUR_VENDOR,
-      method: error.method,
-      url: error.url,
-      status: 401,
-      isRetryable: false,
-      message: `Arthur rejected the session of login "${login}" again right after a new login (${error.method} ${error.url} answered 401); check that this user may use this model and organization.`,
+function checkModelId(modelId: unknown): void {
+  if (typeof modelId !== "string" || modelId.trim() === "") {
+    throw new ConfigurationError({
+      message: "The Arthur model id must be a non-empty string.",
+      option: "modelId",
     });
   }
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
-function isUnauthorized(error: unknown): error is VendorApiError {
-  return VendorApiError.isInstance(error) && error.status === 401;
-}
-
-/** The session token of an `Authorization=<token>; Path=/; Expires=…` cookie, and when it expires. */
-export function readAuthorizationCookie(headers: Headers): { token: string; expiresAt?: number } | undefined {
-  const cookies =
-    typeof headers.getSetCookie === "function"
-      ? headers.getSetCookie()
-      : (headers.get("set-cookie")?.split(/,(?=\s*[^;,=\s]+=)/) ?? []);
-  for (const cookie of cookies) {
-    const [pair = "", ...attributes] = cookie.split(";");
-    const separator = pair.indexOf("=");
-    if (separator < 0 || pair.slice(0, separator).trim() !== "Authorization") continue;
-    const token = pair
-      .slice(separator + 1)
-      .trim()
-      .replace(/^"(.*)"$/, "$1");
-    if (token === "") continue;
-    let expiresAt: number | undefined;
-    for (const attribute of attributes) {
-      const [name = "", ...rest] = attribute.split("=");
-      const value = rest.join("=").trim();
-      const key = name.trim().toLowerCase();
-      if (key === "max-age" && /^-?\d+$/.test(value)) {
-        // Max-Age wins over Expires (RFC 6265).
-        expiresAt = Date.now() + Number(value) * 1000;
-        break;
-      }
-      if (key === "expires") {
-        const parsed = Date.parse(value);
-        if (!Number.isNaN(parsed)) expiresAt = parsed;
-      }
-    }
-    return expiresAt === undefined ? { token } : { token, expiresAt };
+/**
+ * Awaits work the caller is waiting for (a `fromCredentials` connect, a client call) with the
+ * process held open. Core's HTTP client never keeps the process alive (its sockets and timers are
+ * unref'd, so telemetry cannot delay an exit); a script that awaits one of these calls at top level
+ * would otherwise end mid-request.
+ */
+export async function holdProcessWhile<T>(work: Promise<T>): Promise<T> {
+  const timer = setInterval(() => {}, 2 ** 30);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
   }
-  return undefined;
 }

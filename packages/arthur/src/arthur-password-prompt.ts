@@ -1,5 +1,3 @@
-import { createInterface } from "node:readline";
-import { Writable } from "node:stream";
 import { ConfigurationError } from "@langchain-observability/core";
 
 /** Asks for the Arthur password when none is configured (only `fromCredentials` uses it). */
@@ -17,6 +15,14 @@ export interface TerminalPasswordPromptOptions {
   output?: NodeJS.WritableStream;
 }
 
+/** The standard streams, when this runtime has a `process` with them (not on edge runtimes). */
+function standardStreams(): {
+  stdin?: TerminalPasswordPromptOptions["input"];
+  stderr?: NodeJS.WritableStream;
+} {
+  return typeof process === "undefined" ? {} : { stdin: process.stdin, stderr: process.stderr };
+}
+
 /**
  * A no-echo password prompt on the terminal (like Python's `getpass`, which the Python handler used).
  * The question is written, then everything readline would echo is swallowed until Enter.
@@ -24,12 +30,30 @@ export interface TerminalPasswordPromptOptions {
 export function createTerminalPasswordPrompt(
   options: TerminalPasswordPromptOptions = {},
 ): ArthurPasswordPrompt {
-  const input = options.input ?? process.stdin;
-  const output = options.output ?? process.stderr;
+  // Read lazily: on runtimes without `process` (edge, workers) the prompt is simply not interactive.
+  const streams = () => {
+    const standard = standardStreams();
+    return { input: options.input ?? standard.stdin, output: options.output ?? standard.stderr };
+  };
   return {
-    isInteractive: () => input.isTTY === true,
-    ask: (question) =>
-      new Promise<string>((resolve, reject) => {
+    isInteractive: () => streams().input?.isTTY === true,
+    ask: async (question) => {
+      const { input, output } = streams();
+      if (!input || !output) {
+        throw new ConfigurationError({
+          message:
+            "No terminal to ask the Arthur password on: pass `arthurPassword` (or env ARTHUR_PASSWORD).",
+          option: "arthurPassword",
+          envVar: "ARTHUR_PASSWORD",
+        });
+      }
+      // Loaded only when a prompt really happens; the specifiers are not literals, so bundlers for
+      // edge runtimes (esbuild --platform=browser) leave them alone instead of failing to resolve them.
+      const [{ createInterface }, { Writable }] = (await Promise.all([
+        importNodeModule("node:readline"),
+        importNodeModule("node:stream"),
+      ])) as [typeof import("node:readline"), typeof import("node:stream")];
+      return new Promise<string>((resolve, reject) => {
         let muted = false;
         let answered = false;
         const sink = new Writable({
@@ -61,6 +85,11 @@ export function createTerminalPasswordPrompt(
         });
         // The question is out; from here on, typed characters must not be echoed.
         muted = true;
-      }),
+      });
+    },
   };
+}
+
+function importNodeModule(specifier: string): Promise<unknown> {
+  return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
 }

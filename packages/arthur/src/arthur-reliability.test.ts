@@ -1,3 +1,5 @@
+import { join } from "node:path";
+import { awaitAllCallbacks } from "@langchain/core/callbacks/promises";
 import { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { LLM } from "@langchain/core/language_models/llms";
 import { HumanMessage, SystemMessage } from "@langchain/core/messages";
@@ -7,12 +9,20 @@ import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { FakeListChatModel } from "@langchain/core/utils/testing";
 import {
   ConfigurationError,
+  isRunSpanRecord,
   type LLMRunRecord,
   ObservabilityError,
   TRUNCATION_MARKER,
 } from "@langchain-observability/core";
-import { FakeDetailedChatModel, FakeDetailedLLM } from "@langchain-observability/core/testing";
+import {
+  createSeededFaults,
+  type EmulatorFault,
+  FakeDetailedChatModel,
+  FakeDetailedLLM,
+  type FaultGenerator,
+} from "@langchain-observability/core/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { runSnippet } from "../../../scripts/readme-snippets";
 import { ArthurCallbackHandler, type ArthurCallbackHandlerOptions } from "./arthur-callback-handler";
 import {
   API_KEY,
@@ -22,9 +32,9 @@ import {
   PASSWORD,
   startArthur,
 } from "./arthur-test-helpers";
-import type { ArthurFaultResponse } from "./testing/index";
+import { ARTHUR_EMULATOR_TASK_ID, ARTHUR_ROUTES } from "./testing/index";
 
-/** mulberry32: a tiny seeded generator, so every run injects faults in the same sequence. */
+/** mulberry32: a tiny seeded generator, so every run injects item faults in the same sequence. */
 function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
@@ -34,78 +44,6 @@ function seededRandom(seed: number): () => number {
     value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
     return ((value ^ (value >>> 14)) >>> 0) / 4_294_967_296;
   };
-}
-
-type FaultKind = "500" | "429" | "reset" | "hang" | "malformed" | "item-503" | "item-400";
-
-/**
- * Faults for every request and every inference while `enabled`: about 30 % 500s, bursts of three
- * 429s with `Retry-After: 0`, connection resets, hangs past the timeout, malformed JSON answers, and
- * 207 answers that fail single inferences (5xx, sent again, or 4xx, given up). What was injected is
- * counted, to prove each kind happened.
- */
-function createFaultPlan(seed: number) {
-  const random = seededRandom(seed);
-  const itemRandom = seededRandom(seed ^ 0x5bd1e995);
-  const injected: Record<FaultKind, number> = {
-    "500": 0,
-    "429": 0,
-    reset: 0,
-    hang: 0,
-    malformed: 0,
-    "item-503": 0,
-    "item-400": 0,
-  };
-  let burst = 0;
-  const plan = {
-    enabled: true,
-    injected,
-    request(): ArthurFaultResponse | undefined {
-      if (!plan.enabled) return undefined;
-      if (burst > 0) {
-        burst--;
-        injected["429"]++;
-        return { status: 429, headers: { "retry-after": "0" }, body: { error: "Too many requests" } };
-      }
-      const draw = random();
-      if (draw < 0.3) {
-        injected["500"]++;
-        return { status: 500, body: { error: "Internal server error" } };
-      }
-      if (draw < 0.34) {
-        burst = 2;
-        injected["429"]++;
-        return { status: 429, headers: { "retry-after": "0" }, body: { error: "Too many requests" } };
-      }
-      if (draw < 0.37) {
-        injected.reset++;
-        return "reset";
-      }
-      if (draw < 0.4) {
-        injected.hang++;
-        return "hang";
-      }
-      if (draw < 0.43) {
-        injected.malformed++;
-        return "malformed";
-      }
-      return undefined;
-    },
-    item(): { status: number; message: string } | undefined {
-      if (!plan.enabled) return undefined;
-      const draw = itemRandom();
-      if (draw < 0.05) {
-        injected["item-503"]++;
-        return { status: 503, message: "storage busy" };
-      }
-      if (draw < 0.07) {
-        injected["item-400"]++;
-        return { status: 400, message: "Invalid value for input_text" };
-      }
-      return undefined;
-    },
-  };
-  return plan;
 }
 
 /** Runs `count` calls of `call`, `concurrency` at a time; resolves with every result in order. */
@@ -126,15 +64,31 @@ async function runConcurrently<T>(
   return results;
 }
 
-const MAX_REQUEST_BYTES = 32_768;
 const ANSWERS = ["Sure.", "Done.", "Here you go."];
 
-/** Most questions are short; a few are too large for Arthur (413), a few too large for a batch (dropped). */
-function question(index: number): string {
-  if (index % 100 === 42) return `huge ${index} ${"y".repeat(120_000)}`;
-  if (index % 50 === 7) return `large ${index} ${"x".repeat(40_000)}`;
-  return `question ${index}`;
+function createChain() {
+  return ChatPromptTemplate.fromMessages([
+    ["system", "You answer in one line."],
+    ["human", "{question}"],
+  ])
+    .pipe(new FakeListChatModel({ responses: ANSWERS }))
+    .pipe(new StringOutputParser());
 }
+
+/**
+ * Transient faults only (every one of them can pass): 5xx, 429 with `Retry-After: 0`, connections
+ * dropped before the vendor stored the request and after it did (the post-commit loss), answers cut
+ * after storing, and unreadable 207s. No hang: a fault suite never races a client timeout.
+ */
+const TRANSIENT_FAULTS: EmulatorFault[] = [
+  { status: 500 },
+  { status: 503 },
+  { status: 429, headers: { "retry-after": "0" } },
+  { reset: "before-store" },
+  { reset: "after-store" },
+  { malformed: true },
+  { status: 207, malformed: true },
+];
 
 let arthur: ArthurTestServer;
 
@@ -150,52 +104,66 @@ interface Storm {
   name: string;
   calls: number;
   credentials: Partial<ArthurCallbackHandlerOptions>;
-  /** While the faults go on, every session token stops working after this many requests (401, a new login, a resend). */
+  /** While the faults go on, a session stops working after serving this many requests (401, a new login, a resend). */
   expireSessionsEvery?: number;
 }
 
 const STORMS: Storm[] = [
-  { name: "an API key", calls: 500, credentials: { apiKey: API_KEY } },
+  { name: "an API key", calls: 300, credentials: { apiKey: API_KEY } },
   {
     name: "a login whose sessions keep expiring",
-    calls: 200,
+    calls: 120,
     credentials: { arthurLogin: LOGIN, arthurPassword: PASSWORD },
-    expireSessionsEvery: 25,
+    expireSessionsEvery: 12,
   },
 ];
 
-describe("reliability under vendor faults", () => {
+describe("reliability: 30 % transient faults, then recovery", () => {
   it.each(STORMS)(
-    "with $name: $calls chain calls, 20 at a time, all succeed; every record is delivered exactly once or counted",
+    "with $name: $calls chain calls, 20 at a time, all succeed; every record is stored exactly once, none lost",
     async ({ calls, credentials, expireSessionsEvery }) => {
-      // Seed 808 draws every kind of request fault within its first 13 requests and both item faults
-      // within its first 22 inferences, so each kind happens in every run, whatever the timing.
-      const faults = createFaultPlan(808);
-      let requests = 0;
+      // Item faults: 5 % of inferences refused with a 503 inside a 207 (sent again, alone).
+      const itemRandom = seededRandom(0x5bd1e995);
+      let itemFaults = true;
       arthur = await startArthur({
-        maxRequestBytes: MAX_REQUEST_BYTES,
-        injectRequestFault: () => {
-          requests++;
-          if (faults.enabled && expireSessionsEvery && requests % expireSessionsEvery === 0) {
-            arthur.emulator.expireTokens();
-          }
-          return faults.request();
-        },
-        injectItemFault: () => faults.item(),
+        injectItemFault: () =>
+          itemFaults && itemRandom() < 0.05 ? { status: 503, message: "storage busy" } : undefined,
       });
+      const seeded = createSeededFaults({
+        seed: 808,
+        rate: 0.3,
+        route: ARTHUR_ROUTES.inferences,
+        faults: TRANSIENT_FAULTS,
+      });
+      const generator: FaultGenerator = (request) => {
+        if (expireSessionsEvery) {
+          // A session that has served this many requests since its login expires: often, but never
+          // again while the new login and the resend it allows are still under way.
+          const log = arthur.emulator.requests;
+          const lastLogin = log.findLastIndex((entry) => entry.path === "/api/v3/login");
+          if (lastLogin >= 0 && log.length - 1 - lastLogin >= expireSessionsEvery)
+            arthur.emulator.expireTokens();
+        }
+        return seeded(request);
+      };
+      // One of each kind first, whatever the batching, then 30 % drawn by the seeded generator.
+      for (const fault of TRANSIENT_FAULTS)
+        arthur.emulator.failNext({ ...fault, route: ARTHUR_ROUTES.inferences });
+      arthur.emulator.injectFaults(generator);
       const unhandled = vi.fn();
       process.on("unhandledRejection", unhandled);
       try {
         const captured: string[] = [];
         const errors: unknown[] = [];
         const handler = new ArthurCallbackHandler({
-          arthurUrl: arthur.url,
+          baseUrl: arthur.url,
           ...credentials,
           modelId: "arthur-llm-model",
-          timeoutMs: 250,
-          maxRetries: 3,
+          // Generous: no fault hangs, so only an overloaded machine could reach it (and then the
+          // resend is idempotent).
+          timeoutMs: 10_000,
+          maxRetries: 2,
           maxBatchSize: 10,
-          maxBatchBytes: 150_000,
           flushIntervalMs: 20,
           // The mask sees every record that reaches the queue: the ids the counters must account for.
           mask: (record) => {
@@ -204,104 +172,272 @@ describe("reliability under vendor faults", () => {
           },
           onError: (error) => errors.push(error),
         });
-        const chain = ChatPromptTemplate.fromMessages([
-          ["system", "You answer in one line."],
-          ["human", "{question}"],
-        ])
-          .pipe(new FakeListChatModel({ responses: ANSWERS }))
-          .pipe(new StringOutputParser());
-
+        const chain = createChain();
         const answers = await runConcurrently(calls, 20, (index) =>
-          chain.invoke({ question: question(index) }, { callbacks: [handler] }),
+          chain.invoke({ question: `question ${index}` }, { callbacks: [handler] }),
         );
         expect(answers.every((answer) => ANSWERS.includes(answer))).toBe(true);
+        await handler.flush({ timeoutMs: 60_000 });
 
-        // Drained while the faults go on: every record ends delivered or counted, none is left behind.
-        expect(await handler.flush({ timeoutMs: 40_000 })).toMatchObject({ timedOut: false, pending: 0 });
-        faults.enabled = false;
-        expect(await handler.flush()).toMatchObject({ timedOut: false, pending: 0 });
+        // Recovery: what is still queued goes out now.
+        arthur.emulator.injectFaults(undefined);
+        itemFaults = false;
+        expect(await handler.flush({ timeoutMs: 60_000 })).toMatchObject({ timedOut: false, pending: 0 });
 
         const stats = handler.stats();
-        const huge = Array.from({ length: calls }, (_, index) => question(index)).filter((text) =>
-          text.startsWith("huge"),
-        ).length;
-        expect(stats).toMatchObject({ captured: calls, pending: 0, inFlightRuns: 0 });
-        expect(stats.exported + stats.failed + stats.dropped.total).toBe(stats.captured);
-        expect(stats.dropped).toMatchObject({
-          total: huge,
-          oversize: huge,
-          queueFull: 0,
-          sampled: 0,
-          masked: 0,
-        });
-
-        // Exactly once: no inference id twice, and one inference per delivered record (one candidate each).
-        const delivered = arthur.emulator.received.inferences.map(
-          (item) => item.inference.partner_inference_id,
-        );
-        expect(new Set(delivered).size).toBe(delivered.length);
-        expect(delivered).toHaveLength(stats.exported);
-        const capturedIds = new Set(captured);
-        expect(capturedIds.size).toBe(calls);
-        expect(delivered.every((id) => capturedIds.has(id))).toBe(true);
-
-        // Every record not delivered is one the counters call failed or dropped, each with a reported
-        // error; the ids errors name (dropped as oversize, refused inferences) are among them.
-        const deliveredIds = new Set(delivered);
-        const undelivered = new Set(captured.filter((id) => !deliveredIds.has(id)));
-        expect(undelivered.size).toBe(stats.failed + stats.dropped.total);
-        expect(errors.length).toBeGreaterThan(0);
-        expect(errors.every((error) => ObservabilityError.isInstance(error))).toBe(true);
-        const named = errors.flatMap((error) => {
-          const match = /dropped record ([\w-]+)|rejected inference "([\w-]+)"/.exec(
-            (error as Error).message,
-          );
-          return match ? [match[1] ?? match[2] ?? ""] : [];
-        });
-        expect(named.length).toBeGreaterThan(huge);
-        expect(named.every((id) => undelivered.has(id))).toBe(true);
-
-        // The faults really happened, retries really ran, and most records still went through.
-        for (const [kind, count] of Object.entries(faults.injected))
-          expect([kind, count > 0]).toEqual([kind, true]);
-        const statuses = arthur.emulator.received.requests.map((request) => request.status);
-        expect(statuses).toContain(413);
-        if (expireSessionsEvery) expect(statuses).toContain(401);
-        expect(arthur.emulator.received.rejected.length).toBeGreaterThan(0);
-        expect(stats.retried).toBeGreaterThan(0);
-        expect(stats.exported).toBeGreaterThan(calls * 0.4);
-
-        // Once the faults stop, everything new is delivered, exactly once.
-        const before = new Set(captured);
-        const calm = await runConcurrently(20, 20, (index) =>
-          chain.invoke({ question: `after the storm ${index}` }, { callbacks: [handler] }),
-        );
-        expect(calm.every((answer) => ANSWERS.includes(answer))).toBe(true);
-        expect(await handler.flush()).toMatchObject({
-          ok: true,
-          timedOut: false,
-          exported: 20,
+        expect(stats).toMatchObject({
+          captured: calls,
+          exported: calls,
           failed: 0,
-          dropped: 0,
           pending: 0,
+          inFlightRuns: 0,
         });
-        const fresh = captured.filter((id) => !before.has(id));
-        expect(fresh).toHaveLength(20);
-        const deliveredAfter = arthur.emulator.received.inferences.map(
-          (item) => item.inference.partner_inference_id,
-        );
-        expect(new Set(deliveredAfter).size).toBe(deliveredAfter.length);
-        expect(fresh.every((id) => deliveredAfter.includes(id))).toBe(true);
-        const final = handler.stats();
-        expect(final).toMatchObject({ captured: calls + 20, pending: 0 });
-        expect(final.exported + final.failed + final.dropped.total).toBe(final.captured);
+        expect(stats.dropped.total).toBe(0);
+
+        // 0 lost, 0 duplicated: what the emulator stored is every captured record, once each.
+        const stored = arthur.emulator.inferences.map((item) => item.inference.partner_inference_id);
+        expect(new Set(captured).size).toBe(calls);
+        expect(stored).toHaveLength(calls);
+        expect(new Set(stored)).toEqual(new Set(captured));
+
+        // The faults really happened, including the post-commit ones the resends had to absorb.
+        const faulted = arthur.emulator.requests.filter((request) => request.fault !== undefined);
+        for (const kind of ["status", "before-store", "after-store", "malformed"]) {
+          const seen = faulted.some((request) =>
+            kind === "status"
+              ? request.fault?.status !== undefined && !request.fault.malformed
+              : kind === "malformed"
+                ? request.fault?.malformed === true
+                : request.fault?.reset === kind,
+          );
+          expect([kind, seen]).toEqual([kind, true]);
+        }
+        expect(arthur.emulator.duplicates).toBeGreaterThan(0);
+        expect(stats.retried).toBeGreaterThan(0);
+        if (expireSessionsEvery) {
+          expect(arthur.emulator.calls.map((request) => request.status)).toContain(401);
+        }
+        expect(errors.every((error) => ObservabilityError.isInstance(error))).toBe(true);
         await handler.shutdown();
       } finally {
         process.off("unhandledRejection", unhandled);
       }
       expect(unhandled).not.toHaveBeenCalled();
     },
-    40_000,
+    120_000,
+  );
+});
+
+describe("reliability: one fault at a time", () => {
+  function createHandler(overrides: Partial<ArthurCallbackHandlerOptions> = {}) {
+    const errors: unknown[] = [];
+    const handler = new ArthurCallbackHandler({
+      baseUrl: arthur.url,
+      apiKey: API_KEY,
+      modelId: "arthur-llm-model",
+      timeoutMs: 10_000,
+      maxRetries: 2,
+      flushIntervalMs: 60_000,
+      onError: (error) => errors.push(error),
+      ...overrides,
+    });
+    return { handler, errors };
+  }
+
+  it("a connection lost after Arthur stored the batch: resent, stored once, counted once", async () => {
+    arthur = await startArthur();
+    const { handler, errors } = createHandler();
+    await createChain().invoke({ question: "Where is my order?" }, { callbacks: [handler] });
+    arthur.emulator.failNext({ route: ARTHUR_ROUTES.inferences, reset: "after-store" });
+    expect(await handler.flush()).toMatchObject({ ok: true, exported: 1, failed: 0, pending: 0 });
+    expect(
+      arthur.emulator.calls.filter((call) => call.endpoint === "inferences").map((call) => call.status),
+    ).toEqual([0, 207]);
+    expect(arthur.emulator.inferences).toHaveLength(1);
+    expect(arthur.emulator.duplicates).toBe(1);
+    expect(handler.stats()).toMatchObject({ captured: 1, exported: 1, failed: 0 });
+    expect(errors).toEqual([]);
+  });
+
+  it("a request that timed out after Arthur stored it: resent, and the late original stores nothing twice", async () => {
+    arthur = await startArthur();
+    // The first inferences request hangs until released; the client gives up after timeoutMs and
+    // resends. No race: the hung request never answers on its own.
+    const { handler } = createHandler({ timeoutMs: 1_000 });
+    await createChain().invoke({ question: "Is it raining?" }, { callbacks: [handler] });
+    arthur.emulator.failNext({ route: ARTHUR_ROUTES.inferences, hangMs: Number.POSITIVE_INFINITY });
+    expect(await handler.flush({ timeoutMs: 30_000 })).toMatchObject({ ok: true, exported: 1, pending: 0 });
+    expect(arthur.emulator.inferences).toHaveLength(1);
+    // Now the original goes through, long after the client gave up: Arthur already has its key.
+    arthur.emulator.releaseHangs();
+    await vi.waitFor(() => expect(arthur.emulator.duplicates).toBeGreaterThanOrEqual(1), {
+      timeout: 30_000,
+      interval: 20,
+    });
+    expect(arthur.emulator.inferences).toHaveLength(1);
+    expect(arthur.emulator.received).toHaveLength(1);
+    expect(handler.stats()).toMatchObject({ captured: 1, exported: 1, failed: 0 });
+  });
+
+  it("user callbacks that reject or never settle neither crash the process nor stall export", async () => {
+    arthur = await startArthur();
+    const unhandled = vi.fn();
+    process.on("unhandledRejection", unhandled);
+    try {
+      const rejecting = new ArthurCallbackHandler({
+        baseUrl: arthur.url,
+        apiKey: API_KEY,
+        modelId: "arthur-llm-model",
+        maxRetries: 0,
+        flushIntervalMs: 60_000,
+        onError: async () => {
+          throw new Error("error reporter is down");
+        },
+      });
+      const hanging = new ArthurCallbackHandler({
+        baseUrl: arthur.url,
+        apiKey: API_KEY,
+        modelId: "arthur-llm-model",
+        maxRetries: 0,
+        flushIntervalMs: 60_000,
+        onError: () => new Promise<void>(() => {}),
+      });
+      const chain = createChain();
+      // One refused batch each (a 400: not resent), so both onError callbacks run.
+      arthur.emulator.failNext({ route: ARTHUR_ROUTES.inferences, status: 400, times: 2 });
+      await chain.invoke({ question: "a" }, { callbacks: [rejecting] });
+      await chain.invoke({ question: "b" }, { callbacks: [hanging] });
+      expect(await rejecting.flush()).toMatchObject({ timedOut: false, failed: 1, pending: 0 });
+      expect(await hanging.flush()).toMatchObject({ timedOut: false, failed: 1, pending: 0 });
+      // Export goes on after them.
+      await chain.invoke({ question: "c" }, { callbacks: [rejecting] });
+      await chain.invoke({ question: "d" }, { callbacks: [hanging] });
+      expect(await rejecting.flush()).toMatchObject({ ok: true, exported: 1, pending: 0 });
+      expect(await hanging.flush()).toMatchObject({ ok: true, exported: 1, pending: 0 });
+      expect(arthur.emulator.inferences).toHaveLength(2);
+    } finally {
+      process.off("unhandledRejection", unhandled);
+    }
+    expect(unhandled).not.toHaveBeenCalled();
+  });
+
+  it("an async mask (a promise instead of a record) is reported once and its records dropped, never sent as junk", async () => {
+    arthur = await startArthur();
+    const { handler, errors } = createHandler({
+      mask: (async (record: LLMRunRecord) => record) as unknown as ArthurCallbackHandlerOptions["mask"],
+    });
+    const chain = createChain();
+    await chain.invoke({ question: "a" }, { callbacks: [handler] });
+    await chain.invoke({ question: "b" }, { callbacks: [handler] });
+    expect(await handler.flush()).toMatchObject({ exported: 0, pending: 0 });
+    expect(handler.stats().dropped).toMatchObject({ invalidMask: 2, total: 2 });
+    expect(arthur.emulator.calls.filter((call) => call.endpoint === "inferences")).toEqual([]);
+    // Reported once, not once per record.
+    expect(errors).toHaveLength(1);
+    expect(ObservabilityError.isInstance(errors[0])).toBe(true);
+  });
+
+  it("a chat message with a 6 MB base64 image is delivered, without the image bytes", async () => {
+    arthur = await startArthur();
+    const { handler, errors } = createHandler();
+    const chat = new FakeDetailedChatModel({ responses: [{ content: "A cat." }], callbacks: [handler] });
+    const image = `data:image/png;base64,${"iVBORw0KGgo".repeat(545_455)}`;
+    expect(image.length).toBeGreaterThan(6_000_000);
+    await chat.invoke([
+      new HumanMessage({
+        content: [
+          { type: "text", text: "What is in this picture? " },
+          { type: "image_url", image_url: { url: image } },
+        ],
+      }),
+    ]);
+    expect(await handler.flush()).toMatchObject({ ok: true, exported: 1, dropped: 0, pending: 0 });
+    expect(errors).toEqual([]);
+    const [stored] = arthur.emulator.inferences;
+    expect(stored?.inference.inference_data.input_text).toBe("Human: What is in this picture? [image]");
+    const sent = arthur.emulator.calls.find((call) => call.endpoint === "inferences");
+    expect(JSON.stringify(sent?.body).length).toBeLessThan(10_000);
+  });
+
+  it("50 KB prompts during an outage: the queue stays within maxQueueBytes, and what it kept is delivered once after", async () => {
+    arthur = await startArthur();
+    const maxQueueBytes = 1_000_000;
+    const { handler } = createHandler({ maxQueueBytes, maxRetries: 0, flushIntervalMs: 50 });
+    arthur.emulator.injectFaults(() => ({ status: 503 }));
+    const chain = createChain();
+    const calls = 120;
+    await runConcurrently(calls, 10, (index) =>
+      chain.invoke({ question: `${index} ${"p".repeat(50_000)}` }, { callbacks: [handler] }),
+    );
+    // LangChain runs callbacks in the background: wait for them before reading the counters.
+    await awaitAllCallbacks();
+    const during = handler.stats();
+    expect(during.captured).toBe(calls);
+    // Within the byte bound: at most maxQueueBytes of ~50 KB records are held; the rest were dropped and counted.
+    expect(during.pending * 50_000).toBeLessThanOrEqual(maxQueueBytes);
+    expect(during.dropped.queueFull).toBeGreaterThan(0);
+    expect(arthur.emulator.inferences).toEqual([]);
+
+    arthur.emulator.injectFaults(undefined);
+    expect(await handler.flush({ timeoutMs: 60_000 })).toMatchObject({
+      timedOut: false,
+      pending: 0,
+      failed: 0,
+    });
+    const after = handler.stats();
+    expect(after.exported + after.dropped.total).toBe(calls);
+    const stored = arthur.emulator.inferences.map((item) => item.inference.partner_inference_id);
+    expect(stored).toHaveLength(after.exported);
+    expect(new Set(stored).size).toBe(stored.length);
+  });
+});
+
+describe("a script that never calls flush()", () => {
+  it.each([
+    ["the inferences API", "fromCredentials"],
+    ["the engine", "engine"],
+  ] as const)(
+    "with %s: exits by itself and Arthur received every record",
+    async (_name, mode) => {
+      arthur = await startArthur({ engine: { apiKeys: [API_KEY] } });
+      const source = JSON.stringify(join(import.meta.dirname, "index.ts"));
+      const create =
+        mode === "engine"
+          ? "new ArthurCallbackHandler()"
+          : 'await ArthurCallbackHandler.fromCredentials("arthur-llm-model")';
+      const code = `import { ArthurCallbackHandler } from ${source};
+import { FakeListChatModel } from "@langchain/core/utils/testing";
+const arthur = ${create};
+const chat = new FakeListChatModel({ responses: ["ok"], callbacks: [arthur] });
+for (let index = 0; index < 25; index++) await chat.invoke(\`question \${index}\`);
+console.log("calls done");
+`;
+      const result = await runSnippet(
+        { index: 1, line: 1, code },
+        {
+          cwd: join(import.meta.dirname, ".."),
+          env: {
+            ARTHUR_ENDPOINT_URL: arthur.url,
+            ARTHUR_API_KEY: API_KEY,
+            ARTHUR_ENGINE_URL: arthur.url,
+            ARTHUR_TASK_ID: ARTHUR_EMULATOR_TASK_ID,
+          },
+        },
+      );
+      // The bound only guards against a hang: the script must exit by itself, with exit code 0.
+      expect({ exitCode: result.exitCode, killed: result.killed, stdout: result.stdout }).toEqual({
+        exitCode: 0,
+        killed: false,
+        stdout: "calls done\n",
+      });
+      const stored =
+        mode === "engine"
+          ? arthur.emulator.spans.map((item) => item.span.spanId)
+          : arthur.emulator.inferences.map((item) => item.inference.partner_inference_id);
+      expect(stored).toHaveLength(25);
+      expect(new Set(stored).size).toBe(25);
+    },
+    120_000,
   );
 });
 
@@ -388,8 +524,8 @@ describe("bad input", () => {
         timeoutMs: 2000,
         maxRetries: 1,
         flushIntervalMs: 60_000,
-        mask: (record: LLMRunRecord) => {
-          records.push(record);
+        mask: (record) => {
+          if (!isRunSpanRecord(record)) records.push(record);
           return record;
         },
         onError: (error) => errors.push(error),
@@ -400,8 +536,8 @@ describe("bad input", () => {
     async function deliveredData(handler: ArthurCallbackHandler, count: number) {
       expect(await handler.flush()).toMatchObject({ ok: true, exported: count, failed: 0, pending: 0 });
       expect(errors).toEqual([]);
-      expect(arthur.emulator.received.rejected).toEqual([]);
-      return arthur.emulator.received.inferences.map((item) => item.inference.inference_data);
+      expect(arthur.emulator.rejected).toEqual([]);
+      return arthur.emulator.inferences.map((item) => item.inference.inference_data);
     }
 
     it("logs empty generations as a record with an empty output", async () => {

@@ -2,7 +2,7 @@ import { PassThrough } from "node:stream";
 import { ConfigurationError } from "@langchain-observability/core";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { createTerminalPasswordPrompt } from "./arthur-password-prompt";
-import { loadArthurCredentialSource, loadArthurSettings, loadArthurUrl } from "./arthur-settings";
+import { loadArthurBaseUrl, loadArthurCredentialSource, loadArthurSettings } from "./arthur-settings";
 import { clearArthurEnv } from "./arthur-test-helpers";
 
 beforeEach(() => {
@@ -19,7 +19,7 @@ function errorOf(action: () => unknown): ConfigurationError {
   throw new Error("expected a ConfigurationError");
 }
 
-describe("loadArthurUrl", () => {
+describe("loadArthurBaseUrl", () => {
   it.each([
     [undefined, "https://app.arthur.ai"],
     ["https://arthur.example.com", "https://arthur.example.com"],
@@ -29,31 +29,34 @@ describe("loadArthurUrl", () => {
     ["http://127.0.0.1:8000", "http://127.0.0.1:8000"],
     ["http://localhost:3000/", "http://localhost:3000"],
   ])("accepts %s as %s", (arthurUrl, expected) => {
-    expect(loadArthurUrl(arthurUrl === undefined ? {} : { arthurUrl })).toBe(expected);
+    expect(loadArthurBaseUrl(arthurUrl === undefined ? {} : { arthurUrl })).toBe(expected);
   });
 
   it("reads ARTHUR_ENDPOINT_URL when the option is absent, and the option wins", () => {
     vi.stubEnv("ARTHUR_ENDPOINT_URL", "https://env.example.com");
-    expect(loadArthurUrl({})).toBe("https://env.example.com");
-    expect(loadArthurUrl({ arthurUrl: "https://option.example.com" })).toBe("https://option.example.com");
+    expect(loadArthurBaseUrl({})).toBe("https://env.example.com");
+    expect(loadArthurBaseUrl({ arthurUrl: "https://option.example.com" })).toBe("https://option.example.com");
   });
 
   it.each([
     ["https://arthur.example.com/api/v3", /must be a scheme and host only/],
     ["https://arthur.example.com?x=1", /must be a scheme and host only/],
     ["https://arthur.example.com/#top", /must be a scheme and host only/],
-    ["http://arthur.example.com", /must use https \(plain http is only allowed to loopback addresses\)/],
+    [
+      "http://arthur.example.com",
+      /must use https \(plain http is only allowed to loopback addresses, or with `allowInsecure: true`\)/,
+    ],
     ["ftp://arthur.example.com", /must use https/],
     ["https://user:secret@arthur.example.com", /must not carry credentials/],
   ])("refuses %s", (arthurUrl, message) => {
-    const error = errorOf(() => loadArthurUrl({ arthurUrl }));
+    const error = errorOf(() => loadArthurBaseUrl({ arthurUrl }));
     expect(error.message).toMatch(message);
     expect(error.message).toContain("`arthurUrl` (or env ARTHUR_ENDPOINT_URL)");
     expect(error.message).not.toContain("secret");
   });
 
   it("allows plain http to another host only with allowInsecure", () => {
-    expect(loadArthurUrl({ arthurUrl: "http://arthur.internal:8080", allowInsecure: true })).toBe(
+    expect(loadArthurBaseUrl({ arthurUrl: "http://arthur.internal:8080", allowInsecure: true })).toBe(
       "http://arthur.internal:8080",
     );
   });
@@ -106,7 +109,7 @@ describe("loadArthurSettings", () => {
   it("resolves everything, with the organization from ARTHUR_ORGANIZATION_ID", () => {
     vi.stubEnv("ARTHUR_ORGANIZATION_ID", "org-7");
     expect(loadArthurSettings({ apiKey: "k", timeoutMs: 500, maxRetries: 0 })).toEqual({
-      arthurUrl: "https://app.arthur.ai",
+      baseUrl: "https://app.arthur.ai",
       credentials: { kind: "apiKey", apiKey: "k" },
       organizationId: "org-7",
       timeoutMs: 500,

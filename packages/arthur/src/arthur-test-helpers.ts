@@ -1,6 +1,5 @@
-import { type MockServer, startMockServer } from "@langchain-observability/core/testing";
 import { vi } from "vitest";
-import { type ArthurEmulator, type ArthurEmulatorOptions, createArthurEmulator } from "./testing/index";
+import { type ArthurEmulator, type ArthurEmulatorOptions, startArthurEmulator } from "./testing/index";
 
 /** Credentials the default emulator accepts (test values, never real ones). */
 export const API_KEY = "arthur-test-api-key";
@@ -13,6 +12,10 @@ const ARTHUR_ENV = [
   "ARTHUR_PASSWORD",
   "ARTHUR_ENDPOINT_URL",
   "ARTHUR_ORGANIZATION_ID",
+  "ARTHUR_ENGINE_URL",
+  "ARTHUR_TASK_ID",
+  "ARTHUR_PLATFORM_URL",
+  "ARTHUR_PLATFORM_TOKEN",
 ] as const;
 
 /** Blanks every Arthur env var, so the developer's own environment cannot leak into a test. */
@@ -22,15 +25,14 @@ export function clearArthurEnv(): void {
 
 export interface ArthurTestServer {
   emulator: ArthurEmulator;
-  server: MockServer;
+  server: { close(): Promise<void> };
   url: string;
 }
 
 /** Serves a fresh emulator on loopback. */
 export async function startArthur(options: ArthurEmulatorOptions = {}): Promise<ArthurTestServer> {
-  const emulator = createArthurEmulator(options);
-  const server = await startMockServer(emulator.handlers);
-  return { emulator, server, url: server.url };
+  const emulator = await startArthurEmulator(options);
+  return { emulator, server: { close: () => emulator.close() }, url: emulator.url };
 }
 
 /**
@@ -63,7 +65,7 @@ export function normalize<T>(value: T): unknown {
 
 /** The requests the emulator received, one line each: `METHOD path auth [org]`. */
 export function requestLines(emulator: ArthurEmulator): string[] {
-  return emulator.received.requests.map(
+  return emulator.calls.map(
     (request) =>
       `${request.method} ${request.path} → ${request.status} (auth: ${request.auth}${request.organizationId ? `, org: ${request.organizationId}` : ""})`,
   );

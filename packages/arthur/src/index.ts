@@ -6,25 +6,41 @@ export type {
   ArthurModel,
   ArthurMultiStatusResponse,
   ArthurStage,
+  ArthurTaskConnectionInfo,
+  ArthurTaskValidationKey,
   ArthurTokenLikelihoods,
+  ArthurTraceIngestionResponse,
   ArthurValueType,
 } from "./arthur-api";
-export { type ArthurAttributeMapping, resolveArthurAttributes } from "./arthur-attributes";
 export {
   ArthurCallbackHandler,
   type ArthurCallbackHandlerOptions,
   type ArthurFromCredentialsOptions,
+  type ArthurFromPlatformOptions,
 } from "./arthur-callback-handler";
-export { type ArthurExporter, type ArthurExporterOptions, exportArthur } from "./arthur-exporter";
 export {
-  type ArthurPasswordPrompt,
-  createTerminalPasswordPrompt,
-  type TerminalPasswordPromptOptions,
-} from "./arthur-password-prompt";
-export { type ArthurConnectionOptions, DEFAULT_ARTHUR_URL } from "./arthur-settings";
+  ArthurClient,
+  type ArthurClientCallOptions,
+  type ArthurClientOptions,
+  type ArthurEngineConnection,
+  type ResolveArthurEngineConnectionOptions,
+  resolveArthurEngineConnection,
+} from "./arthur-client";
 export {
-  formatArthurTranscript,
-  mapRecordToArthur,
-  readTokenLikelihoods,
-} from "./map-record-to-arthur";
+  type ArthurEngineExporter,
+  type ArthurEngineExporterOptions,
+  type ArthurExporter,
+  type ArthurExporterOptions,
+  createArthurEngineExporter,
+  createArthurExporter,
+  exportArthur,
+} from "./arthur-exporter";
+export type { ArthurPasswordPrompt } from "./arthur-password-prompt";
+export {
+  ARTHUR_DEFAULT_BASE_URL,
+  type ArthurConnectionOptions,
+  type ArthurEngineConnectionOptions,
+  type ArthurPlatformOptions,
+  DEFAULT_ARTHUR_URL,
+} from "./arthur-settings";
 export { VERSION } from "./version";

@@ -1,20 +1,47 @@
-import type { ChatMessage, ContentPart, LLMRunRecord, OutputCandidate } from "@langchain-observability/core";
-import type { ArthurInference, ArthurInferenceValue, ArthurTokenLikelihoods } from "./arthur-api";
-import type { ArthurAttributeMapping } from "./arthur-attributes";
+import {
+  type ChatMessage,
+  ConfigurationError,
+  type ContentPart,
+  type LLMRunRecord,
+  type OutputCandidate,
+  type ToolCall,
+} from "@langchain-observability/core";
+import type {
+  ArthurAttribute,
+  ArthurInference,
+  ArthurInferenceValue,
+  ArthurModel,
+  ArthurTokenLikelihoods,
+} from "./arthur-api";
 
 /** Arthur accepts at most this many token/probability pairs per generated token. */
 export const MAX_LIKELIHOOD_PAIRS = 5;
 
 /**
- * Maps one normalized record to Arthur inferences: one per candidate answer (`n > 1` gives several).
- * The first keeps the record id as `partner_inference_id`; the others add `#<index>`. Optional
- * attributes are written only when `attributes` has them (the model declares them). Pure: no I/O,
+ * One inference before it meets the model's attribute names: everything costly (transcript, tool
+ * calls as text, likelihoods) is done once, when the record is mapped; `toArthurInference` then only
+ * renames keys for the model the exporter has loaded. JSON-safe.
+ */
+export interface ArthurInferenceDraft {
+  /** The record id (plus `#<n>` for extra candidates): Arthur's key of the inference. */
+  partner_inference_id: string;
+  inference_timestamp: string;
+  input: string;
+  output: string;
+  finishReason?: string;
+  promptTokens?: number;
+  completionTokens?: number;
+  /** Seconds. */
+  duration: number;
+  tokenLikelihoods?: ArthurTokenLikelihoods;
+}
+
+/**
+ * Maps one normalized record to inference drafts: one per candidate answer (`n > 1` gives several).
+ * The first keeps the record id as `partner_inference_id`; the others add `#<index>`. Pure: no I/O,
  * no clock, no environment.
  */
-export function mapRecordToArthur(
-  record: LLMRunRecord,
-  attributes: ArthurAttributeMapping,
-): ArthurInference[] {
+export function mapRecordToArthurDrafts(record: LLMRunRecord): ArthurInferenceDraft[] {
   const input = recordInputText(record);
   const candidates: OutputCandidate[] =
     record.output.candidates && record.output.candidates.length > 0
@@ -22,32 +49,81 @@ export function mapRecordToArthur(
       : [record.output];
   const timestamp = new Date(record.timing.endTime).toISOString();
   return candidates.map((candidate, index) => {
-    const data: Record<string, ArthurInferenceValue> = {
-      [attributes.input]: input,
-      [attributes.output]: candidate.text,
-    };
-    if (attributes.finishReason) {
-      const finishReason =
-        candidate.finishReason ?? (record.status === "success" ? undefined : record.status);
-      if (finishReason) data[attributes.finishReason] = finishReason;
-    }
-    if (attributes.promptTokens && record.usage.inputTokens !== undefined) {
-      data[attributes.promptTokens] = record.usage.inputTokens;
-    }
-    if (attributes.completionTokens && record.usage.outputTokens !== undefined) {
-      data[attributes.completionTokens] = record.usage.outputTokens;
-    }
-    if (attributes.duration) data[attributes.duration] = record.timing.latencyMs / 1000;
-    if (attributes.tokenLikelihoods) {
-      const likelihoods = readTokenLikelihoods(candidate.logprobs);
-      if (likelihoods) data[attributes.tokenLikelihoods] = likelihoods;
-    }
-    return {
+    const draft: ArthurInferenceDraft = {
       partner_inference_id: inferenceId(record.recordId, index),
       inference_timestamp: timestamp,
-      inference_data: data,
+      input,
+      output: candidateOutputText(candidate),
+      duration: record.timing.latencyMs / 1000,
     };
+    const finishReason = candidate.finishReason ?? (record.status === "success" ? undefined : record.status);
+    if (finishReason) draft.finishReason = finishReason;
+    if (record.usage.inputTokens !== undefined) draft.promptTokens = record.usage.inputTokens;
+    if (record.usage.outputTokens !== undefined) draft.completionTokens = record.usage.outputTokens;
+    const likelihoods = readTokenLikelihoods(candidate.logprobs);
+    if (likelihoods) draft.tokenLikelihoods = likelihoods;
+    return draft;
   });
+}
+
+/**
+ * The inference Arthur receives for a draft, with the model's attribute names. Optional attributes
+ * are written only when `attributes` has them (the model declares them).
+ */
+export function toArthurInference(
+  draft: ArthurInferenceDraft,
+  attributes: ArthurAttributeMapping,
+): ArthurInference {
+  const data: Record<string, ArthurInferenceValue> = {
+    [attributes.input]: draft.input,
+    [attributes.output]: draft.output,
+  };
+  if (attributes.finishReason && draft.finishReason) data[attributes.finishReason] = draft.finishReason;
+  if (attributes.promptTokens && draft.promptTokens !== undefined) {
+    data[attributes.promptTokens] = draft.promptTokens;
+  }
+  if (attributes.completionTokens && draft.completionTokens !== undefined) {
+    data[attributes.completionTokens] = draft.completionTokens;
+  }
+  if (attributes.duration) data[attributes.duration] = draft.duration;
+  if (attributes.tokenLikelihoods && draft.tokenLikelihoods) {
+    data[attributes.tokenLikelihoods] = draft.tokenLikelihoods;
+  }
+  return {
+    partner_inference_id: draft.partner_inference_id,
+    inference_timestamp: draft.inference_timestamp,
+    inference_data: data,
+  };
+}
+
+/** Maps one record to the inferences a model with `attributes` receives (drafts, then attribute names). */
+export function mapRecordToArthur(
+  record: LLMRunRecord,
+  attributes: ArthurAttributeMapping,
+): ArthurInference[] {
+  return mapRecordToArthurDrafts(record).map((draft) => toArthurInference(draft, attributes));
+}
+
+/**
+ * The text Arthur receives as the output: the candidate's text, or — for a tool-calling turn with no
+ * text — its tool calls as JSON (`[{"name","args","id"}]`, as in the transcript), so they are not lost.
+ */
+export function candidateOutputText(candidate: OutputCandidate): string {
+  if (candidate.text !== "") return candidate.text;
+  const message = candidate.message;
+  if (message?.toolCalls && message.toolCalls.length > 0) return formatToolCalls(message.toolCalls);
+  if (message?.functionCall) return JSON.stringify(message.functionCall);
+  return "";
+}
+
+function formatToolCalls(toolCalls: ToolCall[]): string {
+  return JSON.stringify(
+    toolCalls.map((call) =>
+      call.id === undefined
+        ? { name: call.name, args: call.args }
+        : { name: call.name, args: call.args, id: call.id },
+    ),
+  );
 }
 
 /** The `partner_inference_id` of a record's candidate: stable, so a retry sends the same id. */
@@ -85,13 +161,7 @@ export function formatArthurTranscript(messages: ChatMessage[]): string {
       let line = `${prefix}: ${name}${messageText(message)}`;
       if (message.role === "assistant") {
         if (message.toolCalls && message.toolCalls.length > 0) {
-          line += JSON.stringify(
-            message.toolCalls.map((call) =>
-              call.id === undefined
-                ? { name: call.name, args: call.args }
-                : { name: call.name, args: call.args, id: call.id },
-            ),
-          );
+          line += formatToolCalls(message.toolCalls);
         } else if (message.functionCall) {
           line += JSON.stringify(message.functionCall);
         }
@@ -219,4 +289,99 @@ function toLikelihoodMap(pairs: Array<[string, unknown]>): Record<string, number
     });
   }
   return map;
+}
+
+// ---- Model attributes -------------------------------------------------------------------------
+
+/** Which attribute of the model receives which value; optional entries are set only when the model declares them. */
+export interface ArthurAttributeMapping {
+  /** The first `PIPELINE_INPUT` / `UNSTRUCTURED_TEXT` attribute: the prompt or chat transcript. */
+  input: string;
+  /** The first `PREDICTED_VALUE` / `UNSTRUCTURED_TEXT` attribute: the generated text. */
+  output: string;
+  /** The first `TOKEN_LIKELIHOODS` attribute: per-token probabilities from logprobs. */
+  tokenLikelihoods?: string;
+  /** An attribute named `finish_reason`. */
+  finishReason?: string;
+  /** An attribute named `prompt_tokens`. */
+  promptTokens?: string;
+  /** An attribute named `completion_tokens`. */
+  completionTokens?: string;
+  /** An attribute named `duration` (seconds). */
+  duration?: string;
+}
+
+/** Stages whose attributes travel in `inference_data` (the SDK nests exactly these). */
+export const INFERENCE_DATA_STAGES: ReadonlySet<string> = new Set([
+  "PIPELINE_INPUT",
+  "PREDICT_FUNCTION_INPUT",
+  "NON_INPUT_DATA",
+  "PREDICTED_VALUE",
+]);
+
+const OPTIONAL_BY_NAME = {
+  finishReason: "finish_reason",
+  promptTokens: "prompt_tokens",
+  completionTokens: "completion_tokens",
+  duration: "duration",
+} as const;
+
+/**
+ * Finds the attributes the handler writes, as the Python handler did: the first text input and text
+ * output attribute, the first token-likelihood attribute, and the optional attributes by their fixed
+ * names. A model without the two text attributes cannot log LLM runs: that is a `ConfigurationError`
+ * naming the model and what it lacks.
+ */
+export function resolveArthurAttributes(model: ArthurModel): ArthurAttributeMapping {
+  const attributes = readAttributes(model);
+  const input = attributes.find(
+    (attribute) => attribute.stage === "PIPELINE_INPUT" && attribute.value_type === "UNSTRUCTURED_TEXT",
+  );
+  const output = attributes.find(
+    (attribute) => attribute.stage === "PREDICTED_VALUE" && attribute.value_type === "UNSTRUCTURED_TEXT",
+  );
+  if (!input || !output) {
+    const missing = [
+      input ? undefined : "PIPELINE_INPUT attribute of value type UNSTRUCTURED_TEXT (for the prompt)",
+      output
+        ? undefined
+        : "PREDICTED_VALUE attribute of value type UNSTRUCTURED_TEXT (for the generated text)",
+    ].filter((part): part is string => part !== undefined);
+    throw new ConfigurationError({
+      message: `Arthur model ${describeModel(model)} cannot log LLM runs: it has no ${missing.join(" and no ")}. Register it as a token sequence model (see the README).`,
+      option: "modelId",
+    });
+  }
+  const mapping: ArthurAttributeMapping = { input: input.name, output: output.name };
+  const likelihoods = attributes.find(
+    (attribute) => attribute.value_type === "TOKEN_LIKELIHOODS" && INFERENCE_DATA_STAGES.has(attribute.stage),
+  );
+  if (likelihoods) mapping.tokenLikelihoods = likelihoods.name;
+  const used = new Set([input.name, output.name, likelihoods?.name]);
+  for (const [key, name] of Object.entries(OPTIONAL_BY_NAME) as Array<
+    [keyof typeof OPTIONAL_BY_NAME, string]
+  >) {
+    const attribute = attributes.find(
+      (candidate) => candidate.name === name && INFERENCE_DATA_STAGES.has(candidate.stage),
+    );
+    if (attribute && !used.has(attribute.name)) mapping[key] = attribute.name;
+  }
+  return mapping;
+}
+
+/** `"<display name>" (id <id>)`, or just the id. */
+export function describeModel(model: Pick<ArthurModel, "id" | "display_name">): string {
+  const name = typeof model.display_name === "string" && model.display_name !== "" ? model.display_name : "";
+  return name ? `"${name}" (id ${model.id})` : `"${model.id}"`;
+}
+
+function readAttributes(model: ArthurModel): ArthurAttribute[] {
+  if (!Array.isArray(model.attributes)) return [];
+  return model.attributes.filter(
+    (attribute): attribute is ArthurAttribute =>
+      attribute !== null &&
+      typeof attribute === "object" &&
+      typeof attribute.name === "string" &&
+      attribute.name !== "",
+  );
 }

@@ -373,7 +373,10 @@ export class ObservabilityCallbackHandler extends BaseCallbackHandler {
     const deadline = Date.now() + timeoutMs;
     let timedOut = false;
     try {
-      timedOut = !(await withDeadline(awaitAllCallbacks(), deadline));
+      // LangChain's wait can fail where ours must not (Deno without --allow-sys: its LangSmith
+      // client reads the home directory): report it and drain anyway.
+      const callbacks = awaitAllCallbacks().catch((error: unknown) => this.reportError(error));
+      timedOut = !(await withDeadline(callbacks, deadline));
       // Spans first: an idle trace is evicted whole, its model calls with it.
       this.spans?.sweep(Date.now());
       this.runStore.sweep(Date.now());

@@ -1,19 +1,26 @@
-export {
-  convertPromptLayerTemplate,
-  type PromptLayerLangChainTemplate,
-  toFStringTemplate,
-} from "./convert-promptlayer-template";
-export { type MapRecordToPromptLayerOptions, mapRecordToPromptLayer } from "./map-record-to-promptlayer";
+export type { PromptLayerLangChainTemplate } from "./convert-promptlayer-template";
 export type {
+  PromptLayerAttributeValue,
   PromptLayerChatTemplate,
   PromptLayerCompletionResponse,
   PromptLayerCompletionTemplate,
+  PromptLayerContentBlock,
   PromptLayerContentPart,
+  PromptLayerErrorType,
   PromptLayerGetTemplateBody,
   PromptLayerGetTemplateResponse,
+  PromptLayerLogChatTemplate,
+  PromptLayerLogCompletionTemplate,
+  PromptLayerLogMessage,
+  PromptLayerLogRequest,
+  PromptLayerLogTemplate,
   PromptLayerMessage,
   PromptLayerPromptTemplate,
   PromptLayerRequestId,
+  PromptLayerSpan,
+  PromptLayerSpanKind,
+  PromptLayerSpansBulkBody,
+  PromptLayerSpansBulkResponse,
   PromptLayerTemplateFormat,
   PromptLayerTemplateMessage,
   PromptLayerToolCall,
@@ -38,9 +45,15 @@ export {
   type PromptLayerTrackScoreOptions,
 } from "./promptlayer-client";
 export {
+  createPromptLayerExporter,
   exportPromptLayer,
+  type PromptLayerExporter,
+} from "./promptlayer-exporter";
+export {
+  PROMPTLAYER_DEFAULT_BASE_URL,
+  type PromptLayerConnectionOptions,
   type PromptLayerExporterOptions,
   type PromptLayerIdCallback,
-} from "./promptlayer-exporter";
-export { PROMPTLAYER_DEFAULT_BASE_URL, type PromptLayerConnectionOptions } from "./promptlayer-settings";
+  type PromptLayerTransport,
+} from "./promptlayer-settings";
 export { VERSION } from "./version";

@@ -316,12 +316,12 @@ describe("mapRecordToPromptLayer", () => {
     expect(metadata).not.toHaveProperty("_langchain_tags");
   });
 
-  test("tags are plTags then the run's tags, without duplicates or LangChain's seq:step tags", () => {
-    const body = mapRecordToPromptLayer(chatRecord({ tags: ["shared", "seq:step:2", "run-tag"] }), {
+  test("tags are plTags then the run's tags, without duplicates (core already dropped LangChain's own tags)", () => {
+    const body = mapRecordToPromptLayer(chatRecord({ tags: ["shared", "run-tag"] }), {
       plTags: ["pl-tag", "shared"],
     });
     expect(body.tags).toEqual(["pl-tag", "shared", "run-tag"]);
-    expect(body.metadata._langchain_tags).toBe('["shared","seq:step:2","run-tag"]');
+    expect(body.metadata._langchain_tags).toBe('["shared","run-tag"]');
   });
 
   test("return_pl_id is sent only when an id is wanted", () => {

@@ -42,7 +42,7 @@ export function mapRecordToPromptLayer(
     request_response: record.kind === "chat" ? mapChatResponse(record) : mapCompletionResponse(record),
     request_start_time: record.timing.startTime / 1000,
     request_end_time: record.timing.endTime / 1000,
-    metadata: mapMetadata(record),
+    metadata: mapRecordMetadata(record),
   };
   if (options.returnPlId) body.return_pl_id = true;
   if (record.status !== "success") {
@@ -78,7 +78,8 @@ function mapMessage(message: ChatMessage): PromptLayerMessage {
   return mapped;
 }
 
-function stringifyArguments(args: unknown): string {
+/** Tool-call arguments as the JSON text OpenAI's shape wants. */
+export function stringifyArguments(args: unknown): string {
   if (typeof args === "string") return args;
   try {
     return JSON.stringify(args ?? {}) ?? "{}";
@@ -87,7 +88,7 @@ function stringifyArguments(args: unknown): string {
   }
 }
 
-function candidatesOf(record: LLMRunRecord): OutputCandidate[] {
+export function candidatesOf(record: LLMRunRecord): OutputCandidate[] {
   return record.output.candidates ?? [record.output];
 }
 
@@ -143,17 +144,14 @@ function mapKwargs(record: LLMRunRecord): Record<string, unknown> {
  * String → string metadata: the record's own metadata stringified (null and undefined left out, never
  * a placeholder such as `"None"`), then the run ids, tags, model, usage, user and session (these win).
  */
-function mapMetadata(record: LLMRunRecord): Record<string, string> {
-  const metadata: Record<string, string> = {};
-  for (const [key, value] of Object.entries(record.metadata)) {
-    const text = stringifyMetadataValue(value);
-    if (text !== undefined) metadata[key] = text;
-  }
+export function mapRecordMetadata(record: LLMRunRecord): Record<string, string> {
+  const metadata = mapStringMetadata(record.metadata);
   metadata._langchain_run_id = record.runId;
   if (record.parentRunId) metadata._langchain_parent_run_id = record.parentRunId;
   if (record.traceId !== record.runId) metadata._langchain_trace_id = record.traceId;
   if (record.tags.length > 0) metadata._langchain_tags = JSON.stringify(record.tags);
   if (record.model.name !== undefined) metadata.model = record.model.name;
+  if (record.model.responseName !== undefined) metadata.response_model = record.model.responseName;
   if (record.model.provider !== undefined) metadata.provider = record.model.provider;
   const usage = record.usage;
   const counts: Array<[string, number | undefined]> = [
@@ -177,7 +175,18 @@ function mapMetadata(record: LLMRunRecord): Record<string, string> {
   return metadata;
 }
 
-function stringifyMetadataValue(value: unknown): string | undefined {
+/** Run metadata as PromptLayer takes it: string values only, `null`/`undefined` left out. */
+export function mapStringMetadata(source: Record<string, unknown>): Record<string, string> {
+  const metadata: Record<string, string> = {};
+  for (const [key, value] of Object.entries(source)) {
+    const text = stringifyMetadataValue(value);
+    if (text !== undefined) metadata[key] = text;
+  }
+  return metadata;
+}
+
+/** One metadata value as text: strings as they are, numbers and booleans as text, the rest as JSON. */
+export function stringifyMetadataValue(value: unknown): string | undefined {
   if (value === null || value === undefined) return undefined;
   if (typeof value === "string") return truncateText(value, MAX_METADATA_VALUE_CHARS);
   if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") {
@@ -191,16 +200,14 @@ function stringifyMetadataValue(value: unknown): string | undefined {
   }
 }
 
-/** LangChain's own bookkeeping tags (`seq:step:2`): kept in `_langchain_tags`, not as PromptLayer tags. */
-const INTERNAL_TAG = /^seq:step:\d+$/;
-
-function mergeTags(plTags: string[], recordTags: string[]): string[] {
+/** `plTags` first, then the run's tags (core already left LangChain's internal tags out), without duplicates. */
+export function mergeTags(plTags: string[], recordTags: string[]): string[] {
   const tags: string[] = [];
   for (const tag of plTags) {
     if (typeof tag === "string" && !tags.includes(tag)) tags.push(tag);
   }
   for (const tag of recordTags) {
-    if (typeof tag === "string" && !INTERNAL_TAG.test(tag) && !tags.includes(tag)) tags.push(tag);
+    if (typeof tag === "string" && !tags.includes(tag)) tags.push(tag);
   }
   return tags;
 }

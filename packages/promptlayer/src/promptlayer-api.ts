@@ -1,6 +1,12 @@
 // Wire types of the PromptLayer REST API this package talks to (snake_case, as PromptLayer spells it).
 // Answers are typed loosely: PromptLayer documents few of them, so every field is optional.
 
+/** Reads a PromptLayer id leniently: an integer, or a string holding one; anything else is no id. */
+export function readRequestId(value: unknown): number | undefined {
+  const id = typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  return typeof id === "number" && Number.isSafeInteger(id) && id >= 0 ? id : undefined;
+}
+
 /** A PromptLayer request or group id: an integer on the wire; a string holding one is accepted as input. */
 export type PromptLayerRequestId = number | string;
 
@@ -165,4 +171,142 @@ export interface PromptLayerGetTemplateResponse {
   version?: number;
   workspace_id?: number;
   warning?: string;
+}
+
+// ---- POST /spans-bulk (header X-API-KEY; answer 201) ------------------------------------------
+
+/** One content block of a message of a PromptLayer chat or completion template (`/spans-bulk`, `/log-request`). */
+export type PromptLayerContentBlock =
+  | { type: "text"; text: string }
+  | { type: "thinking"; thinking: string }
+  | { type: "image_url"; image_url: { url: string; detail?: string } }
+  | { type: "media"; media: Record<string, unknown> };
+
+/** One message of a `log_request` chat template: content is always an array of blocks. */
+export interface PromptLayerLogMessage {
+  role: "system" | "user" | "assistant" | "tool" | "function" | "developer" | "placeholder" | (string & {});
+  /** Blocks; `null` only for an assistant message that carries tool calls and no text. */
+  content: PromptLayerContentBlock[] | null;
+  name?: string;
+  tool_calls?: PromptLayerToolCall[];
+  tool_call_id?: string;
+  function_call?: { name: string; arguments: string };
+}
+
+/** `log_request.input` / `output` of a chat model call. */
+export interface PromptLayerLogChatTemplate {
+  type: "chat";
+  messages: PromptLayerLogMessage[];
+  tools?: unknown[];
+  functions?: unknown[];
+  tool_choice?: unknown;
+  function_call?: unknown;
+}
+
+/** `log_request.input` / `output` of a text-completion call. */
+export interface PromptLayerLogCompletionTemplate {
+  type: "completion";
+  content: PromptLayerContentBlock[];
+}
+
+export type PromptLayerLogTemplate = PromptLayerLogChatTemplate | PromptLayerLogCompletionTemplate;
+
+/** PromptLayer's error categories for a failed model call (`log_request.error_type`). */
+export type PromptLayerErrorType =
+  | "PROVIDER_TIMEOUT"
+  | "PROVIDER_QUOTA_LIMIT"
+  | "PROVIDER_RATE_LIMIT"
+  | "PROVIDER_PARTIAL_RESPONSE"
+  | "PROVIDER_AUTH_ERROR"
+  | "PROVIDER_ERROR"
+  | "TEMPLATE_RENDER_ERROR"
+  | "VARIABLE_MISSING_OR_EMPTY"
+  | "UNKNOWN_ERROR";
+
+/** The `LogRequest` a span may carry: it creates the request log linked to that span. */
+export interface PromptLayerLogRequest {
+  provider: string;
+  model: string;
+  input: PromptLayerLogTemplate;
+  output: PromptLayerLogTemplate;
+  /** ISO 8601, e.g. `2024-01-20T10:00:00.000Z`. */
+  request_start_time: string;
+  request_end_time: string;
+  parameters?: Record<string, unknown>;
+  /** Each at most 512 characters. */
+  tags?: string[];
+  /** String values only; keys at most 1024 characters. */
+  metadata?: Record<string, string>;
+  input_tokens?: number;
+  output_tokens?: number;
+  function_name?: string;
+  status?: "SUCCESS" | "WARNING" | "ERROR";
+  error_type?: PromptLayerErrorType;
+  /** At most 1024 characters. */
+  error_message?: string;
+  prompt_name?: string;
+  prompt_id?: number;
+  prompt_version_number?: number;
+  prompt_input_variables?: Record<string, unknown>;
+  price?: number;
+  score?: number;
+  api_type?: string | null;
+}
+
+/** OpenTelemetry span kinds as PromptLayer spells them. */
+export type PromptLayerSpanKind =
+  | "SpanKind.CLIENT"
+  | "SpanKind.CONSUMER"
+  | "SpanKind.INTERNAL"
+  | "SpanKind.PRODUCER"
+  | "SpanKind.SERVER";
+
+/** An attribute value: a primitive or an array of primitives, as in OpenTelemetry. */
+export type PromptLayerAttributeValue = string | number | boolean | string[] | number[] | boolean[];
+
+/** One span of `POST /spans-bulk`. */
+export interface PromptLayerSpan {
+  name: string;
+  /** `trace_id`: 32 lowercase hex characters; `span_id`: 16. */
+  context: { trace_id: string; span_id: string; trace_state: string };
+  kind: PromptLayerSpanKind;
+  /** The parent span's `span_id`, or `null` for a root span. */
+  parent_id: string | null;
+  /** Nanoseconds since the epoch (integers). */
+  start_time: number;
+  end_time: number;
+  status: {
+    status_code: "StatusCode.OK" | "StatusCode.ERROR" | "StatusCode.UNSET";
+    description: string | null;
+  };
+  attributes: Record<string, PromptLayerAttributeValue>;
+  events: Array<{ name: string; timestamp: number; attributes: Record<string, PromptLayerAttributeValue> }>;
+  links: Array<{
+    context: { trace_id: string; span_id: string; trace_state: string };
+    attributes: Record<string, PromptLayerAttributeValue>;
+  }>;
+  resource: { attributes: Record<string, string>; schema_url: string };
+  /** Model-call spans: the request log to create for this span. */
+  log_request?: PromptLayerLogRequest | null;
+}
+
+/** Body of `POST /spans-bulk`. */
+export interface PromptLayerSpansBulkBody {
+  spans: PromptLayerSpan[];
+  /** True closes every trace of the batch once stored (never sent by this package: traces stay open). */
+  close_after?: boolean;
+}
+
+/** Answer of `POST /spans-bulk` (201). Items are matched by `span_id`, never by position. */
+export interface PromptLayerSpansBulkResponse {
+  success?: boolean;
+  spans?: Array<{ id?: number | string; name?: string; span_id?: string }>;
+  request_logs?: Array<{ id?: number | string; span_id?: string }>;
+  rejected_span_ids?: string[];
+  rejected_trace_ids?: string[];
+  rejection_reason?: string;
+  /** Error answers: `message` (this package's emulator, `/track-request`), `error` (403), `detail` (422). */
+  message?: string;
+  error?: string;
+  detail?: unknown;
 }

@@ -1,842 +1,595 @@
-import { inspect } from "node:util";
-import {
-  AIMessage,
-  FunctionMessage,
-  HumanMessage,
-  SystemMessage,
-  ToolMessage,
-} from "@langchain/core/messages";
+import { HumanMessage } from "@langchain/core/messages";
+import { StringOutputParser } from "@langchain/core/output_parsers";
 import { ChatPromptTemplate } from "@langchain/core/prompts";
-import { FakeListChatModel, FakeStreamingLLM } from "@langchain/core/utils/testing";
+import { RunnableLambda } from "@langchain/core/runnables";
+import { tool } from "@langchain/core/tools";
+import { FakeRetriever } from "@langchain/core/utils/testing";
 import {
   ConfigurationError,
-  ExportTimeoutError,
   ObservabilityCallbackHandler,
+  type RunSpanRecord,
   VendorApiError,
 } from "@langchain-observability/core";
 import {
   createMemoryExporter,
   FakeDetailedChatModel,
-  FakeDetailedLLM,
-  type MockServer,
-  startMockServer,
+  normalizeForSnapshot,
 } from "@langchain-observability/core/testing";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { toPromptLayerSpanId } from "./map-span-to-promptlayer";
 import {
   PromptLayerCallbackHandler,
   type PromptLayerCallbackHandlerOptions,
 } from "./promptlayer-callback-handler";
 import { PromptLayerClient } from "./promptlayer-client";
-import { exportPromptLayer } from "./promptlayer-exporter";
-import { createPromptLayerEmulator, type PromptLayerEmulator } from "./testing/index";
+import { createPromptLayerExporter, exportPromptLayer } from "./promptlayer-exporter";
+import {
+  type PromptLayerEmulator,
+  type PromptLayerEmulatorOptions,
+  startPromptLayerEmulator,
+} from "./testing/index";
 
 const API_KEY = "pl_test_key";
 
 let emulator: PromptLayerEmulator;
-let server: MockServer;
 
 beforeEach(async () => {
-  emulator = createPromptLayerEmulator({ apiKeys: [API_KEY] });
-  server = await startMockServer(emulator.handlers);
+  emulator = await startPromptLayerEmulator({ apiKeys: [API_KEY] });
 });
 
 afterEach(async () => {
-  await server.close();
+  await emulator.close();
 });
+
+async function restart(options: PromptLayerEmulatorOptions): Promise<void> {
+  await emulator.close();
+  emulator = await startPromptLayerEmulator({ apiKeys: [API_KEY], ...options });
+}
 
 function createHandler(options: PromptLayerCallbackHandlerOptions = {}): PromptLayerCallbackHandler {
   return new PromptLayerCallbackHandler({
     apiKey: API_KEY,
-    baseUrl: server.url,
+    baseUrl: emulator.url,
     flushIntervalMs: 10,
-    timeoutMs: 2_000,
+    // Generous: only an injected hang should ever meet it.
+    timeoutMs: 30_000,
     maxRetries: 1,
     onError: () => {},
     ...options,
   });
 }
 
-/** Bodies the emulator accepted, with run ids, times and the key replaced so snapshots stay stable. */
-function trackedBodies(): Array<Record<string, unknown>> {
-  return normalize(emulator.trackRequests.map((tracked) => tracked.body)) as Array<Record<string, unknown>>;
+/** The chain of the examples: a prompt with a system and a human message, a chat model, a parser. */
+function createChain(model = createModel()) {
+  return ChatPromptTemplate.fromMessages([
+    ["system", "Be brief."],
+    ["human", "{question}"],
+  ])
+    .pipe(model)
+    .pipe(new StringOutputParser());
 }
 
-function normalize(value: unknown): unknown {
-  const ids = new Map<string, string>();
-  const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
-  const walk = (item: unknown, key?: string): unknown => {
-    if (key === "api_key") return item === API_KEY ? "<api key>" : "<unexpected api key>";
-    if (key === "request_start_time" || key === "request_end_time") {
-      return typeof item === "number" && item > 1_600_000_000 && item < 4_000_000_000
-        ? "<epoch seconds>"
-        : item;
-    }
-    if (typeof item === "string") {
-      return item.replace(uuid, (id) => {
-        if (!ids.has(id)) ids.set(id, `<run ${ids.size + 1}>`);
-        return ids.get(id)!;
-      });
-    }
-    if (Array.isArray(item)) return item.map((entry) => walk(entry));
-    if (item && typeof item === "object") {
-      return Object.fromEntries(Object.entries(item).map(([name, entry]) => [name, walk(entry, name)]));
-    }
-    return item;
-  };
-  return walk(value);
+function createModel(content = "4") {
+  return new FakeDetailedChatModel({
+    responses: [
+      {
+        content,
+        usage: { input_tokens: 9, output_tokens: 1, total_tokens: 10 },
+        responseMetadata: { model_name: "gpt-4o-mini-2024-07-18", finish_reason: "stop" },
+      },
+    ],
+    model: "gpt-4o-mini",
+    provider: "openai",
+  });
 }
 
-function trackRequestAttempts(): number {
-  return emulator.received.filter((request) => request.path === "/track-request").length;
+/** A span PromptLayer stored, with ids and times replaced so snapshots stay stable. */
+function storedSpan(span: unknown): unknown {
+  return normalizeForSnapshot(span, {
+    volatileKeys: ["start_time", "end_time", "timestamp"],
+    secrets: [API_KEY],
+  });
 }
 
-describe("PromptLayerCallbackHandler end to end", () => {
-  test("the chat example: one /track-request with role-mapped messages, plTags and string metadata", async () => {
-    const handler = createHandler({ plTags: ["chatopenai"] });
-    const chat = new FakeDetailedChatModel({
-      responses: [
-        {
-          content: "4! And another joke: why did the chicken…",
-          usage: { input_tokens: 18, output_tokens: 9, total_tokens: 27 },
-          responseMetadata: { model_name: "gpt-4o-mini-2024-07-18", finish_reason: "stop" },
-        },
-      ],
-      model: "gpt-4o-mini",
-      provider: "openai",
-      callbacks: [handler],
-    });
-    const answer = await chat.invoke([
-      new HumanMessage("What comes after 1,2,3 ?"),
-      new HumanMessage("Tell me another joke?"),
+/** A seeded shuffle, so a failing order can be replayed. */
+function shuffle<T>(items: T[], seed: number): T[] {
+  const copy = [...items];
+  let state = seed;
+  for (let index = copy.length - 1; index > 0; index--) {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    const other = state % (index + 1);
+    [copy[index], copy[other]] = [copy[other] as T, copy[index] as T];
+  }
+  return copy;
+}
+
+describe("PromptLayerCallbackHandler over /spans-bulk (the default)", () => {
+  test("a chain with a model call: every run a span of one trace, the model call with its request log", async () => {
+    const ids: number[] = [];
+    const handler = createHandler({ plTags: ["prod"], plIdCallback: (requestId) => ids.push(requestId) });
+    const answer = await createChain().invoke(
+      { question: "2+2?" },
+      { callbacks: [handler], tags: ["checkout"], metadata: { user_id: "u-1", thread_id: "t-9" } },
+    );
+    expect(answer).toBe("4");
+    expect(await handler.flush()).toMatchObject({ ok: true, exported: 4, failed: 0, unknown: 0, pending: 0 });
+
+    // One request, the key in the header only.
+    const requests = emulator.requests.filter((request) => request.path === "/spans-bulk");
+    expect(requests).toHaveLength(1);
+    expect(requests[0]?.headers["x-api-key"]).toBe(API_KEY);
+    expect(JSON.stringify(requests[0]?.body)).not.toContain(API_KEY);
+
+    expect(emulator.requestLogs).toHaveLength(1);
+    expect(ids).toEqual([emulator.requestLogs[0]?.id]);
+    const spans = emulator.spans.map((stored) => stored.span as { name: string; parent_id: string | null });
+    const root = emulator.spans.find((stored) => stored.span.parent_id === null);
+    expect(root?.span.name).toBe("RunnableSequence");
+    expect(spans.map((span) => span.name).sort()).toEqual([
+      "ChatPromptTemplate",
+      "FakeDetailedChatModel",
+      "RunnableSequence",
+      "StrOutputParser",
     ]);
-    expect(answer.content).toBe("4! And another joke: why did the chicken…");
+    for (const span of spans.filter((item) => item !== root?.span)) expect(span.parent_id).toBe(root?.spanId);
+    expect(new Set(emulator.spans.map((stored) => stored.traceId)).size).toBe(1);
 
-    const result = await handler.flush();
-    expect(result).toMatchObject({ ok: true, exported: 1, failed: 0, pending: 0 });
-    expect(trackedBodies()).toMatchInlineSnapshot(`
-      [
-        {
-          "api_key": "<api key>",
-          "args": [
-            {
-              "content": "What comes after 1,2,3 ?",
-              "role": "user",
-            },
-            {
-              "content": "Tell me another joke?",
-              "role": "user",
-            },
+    expect(storedSpan(emulator.spans.find((stored) => stored.span.log_request)?.span)).toMatchInlineSnapshot(`
+      {
+        "attributes": {
+          "gen_ai.provider.name": "openai",
+          "gen_ai.request.model": "gpt-4o-mini",
+          "gen_ai.usage.input_tokens": 9,
+          "gen_ai.usage.output_tokens": 1,
+          "langchain.class": "langchain.chat_models.fake-detailed-chat.FakeDetailedChatModel",
+          "langchain.kind": "chat",
+          "langchain.parent_run_id": "<id-2>",
+          "langchain.run_id": "<id-1>",
+          "langchain.tags": [
+            "checkout",
           ],
+          "langchain.trace_id": "<id-2>",
+          "session.id": "t-9",
+          "user.id": "u-1",
+        },
+        "context": {
+          "span_id": "<hex16-1>",
+          "trace_id": "<hex32-1>",
+          "trace_state": "",
+        },
+        "end_time": "<end_time>",
+        "events": [],
+        "kind": "SpanKind.CLIENT",
+        "links": [],
+        "log_request": {
           "function_name": "langchain.chat_models.fake-detailed-chat.FakeDetailedChatModel",
-          "kwargs": {
+          "input": {
+            "messages": [
+              {
+                "content": [
+                  {
+                    "text": "Be brief.",
+                    "type": "text",
+                  },
+                ],
+                "role": "system",
+              },
+              {
+                "content": [
+                  {
+                    "text": "2+2?",
+                    "type": "text",
+                  },
+                ],
+                "role": "user",
+              },
+            ],
+            "type": "chat",
+          },
+          "input_tokens": 9,
+          "metadata": {
+            "_langchain_parent_run_id": "<id-2>",
+            "_langchain_run_id": "<id-1>",
+            "_langchain_tags": "["checkout"]",
+            "_langchain_trace_id": "<id-2>",
+            "finish_reason": "stop",
+            "input_tokens": "9",
+            "model": "gpt-4o-mini",
+            "output_tokens": "1",
+            "provider": "openai",
+            "response_model": "gpt-4o-mini-2024-07-18",
+            "session_id": "t-9",
+            "total_tokens": "10",
+            "user_id": "u-1",
+          },
+          "model": "gpt-4o-mini",
+          "output": {
+            "messages": [
+              {
+                "content": [
+                  {
+                    "text": "4",
+                    "type": "text",
+                  },
+                ],
+                "role": "assistant",
+              },
+            ],
+            "type": "chat",
+          },
+          "output_tokens": 1,
+          "parameters": {
             "model": "gpt-4o-mini",
             "temperature": 0.2,
           },
-          "metadata": {
-            "_langchain_run_id": "<run 1>",
-            "finish_reason": "stop",
-            "input_tokens": "18",
-            "model": "gpt-4o-mini-2024-07-18",
-            "output_tokens": "9",
-            "provider": "openai",
-            "total_tokens": "27",
-          },
-          "provider_type": "langchain",
-          "request_end_time": "<epoch seconds>",
-          "request_response": [
-            {
-              "content": "4! And another joke: why did the chicken…",
-              "role": "assistant",
-            },
-          ],
-          "request_start_time": "<epoch seconds>",
+          "provider": "openai",
+          "request_end_time": "<time>",
+          "request_start_time": "<time>",
+          "status": "SUCCESS",
           "tags": [
-            "chatopenai",
+            "prod",
+            "checkout",
           ],
         },
-      ]
+        "name": "FakeDetailedChatModel",
+        "parent_id": "<hex16-2>",
+        "resource": {
+          "attributes": {
+            "service.name": "langchain",
+          },
+          "schema_url": "",
+        },
+        "start_time": "<start_time>",
+        "status": {
+          "description": null,
+          "status_code": "StatusCode.OK",
+        },
+      }
     `);
-    const body = emulator.trackRequests[0]!.body;
-    expect(body.api_key).toBe(API_KEY);
-    expect(body.request_end_time as number).toBeGreaterThanOrEqual(body.request_start_time as number);
-    expect(Math.abs((body.request_end_time as number) - Date.now() / 1000)).toBeLessThan(60);
-    expect(handler.stats()).toMatchObject({
-      captured: 1,
-      exported: 1,
-      failed: 0,
-      pending: 0,
-      inFlightRuns: 0,
+    // The root chain's span: inputs and outputs as JSON text.
+    expect((root?.span as { attributes: Record<string, unknown> } | undefined)?.attributes).toMatchObject({
+      "input.value": '{"question":"2+2?"}',
+      "output.value": '{"output":"4"}',
     });
-    expect(handler.name).toBe("promptlayer_callback_handler");
   });
 
-  test("the full-feature example: request ids flow into score, metadata and prompt; the template formats", async () => {
-    emulator.seedTemplate({
-      promptName: "example",
-      version: 1,
-      promptTemplate: {
-        type: "completion",
-        content: [{ type: "text", text: "Tell me a joke about {product}." }],
-        input_variables: ["product"],
-        template_format: "f-string",
-      },
+  test("span ids come from the run ids: the trace id is the root run's UUID, the span id its hash", async () => {
+    const memory = createMemoryExporter({ consumes: "spans" });
+    const handler = new ObservabilityCallbackHandler({
+      exporters: [createPromptLayerExporter({ apiKey: API_KEY, baseUrl: emulator.url }), memory],
+      flushIntervalMs: 10,
+      onError: () => {},
     });
-    const promptlayer = new PromptLayerClient({ apiKey: API_KEY, baseUrl: server.url, maxRetries: 0 });
-    const ids: unknown[] = [];
+    await createChain().invoke({ question: "2+2?" }, { callbacks: [handler] });
+    await handler.flush();
+    const captured: RunSpanRecord[] = memory.spans;
+    expect(captured).toHaveLength(4);
+    for (const span of captured) {
+      const stored = emulator.spans.find((item) => item.spanId === toPromptLayerSpanId(span.runId));
+      expect(stored?.traceId).toBe(span.traceId.replace(/-/g, ""));
+    }
+  });
+
+  test("plIdCallback gets the id of its own span's log: 50 parallel calls, request logs shuffled in the answer", async () => {
+    await restart({
+      answerSpansBulk: (answer) => ({ ...answer, request_logs: shuffle(answer.request_logs, 11) }),
+    });
+    const received: number[] = [];
+    // One export call at a time, so callbacks run in the order of the spans in the requests.
     const handler = createHandler({
-      plIdCallback: async (requestId) => {
-        ids.push(requestId);
-        await promptlayer.track.score({ requestId, score: 100 });
-        await promptlayer.track.metadata({ requestId, metadata: { foo: "bar" } });
-        await promptlayer.track.prompt({
-          requestId,
-          promptName: "example",
-          promptInputVariables: { product: "toasters" },
-          version: 1,
-        });
-      },
+      requestConcurrency: 1,
+      flushIntervalMs: 60_000,
+      plIdCallback: (requestId) => received.push(requestId),
     });
-    const llm = new FakeDetailedLLM({
-      responses: ["Why did the toaster get promoted? It was on a roll."],
-      model: "gpt-3.5-turbo-instruct",
-      llmOutput: { tokenUsage: { promptTokens: 7, completionTokens: 12, totalTokens: 19 } },
-      callbacks: [handler],
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, index) =>
+        createChain(createModel(`answer ${index}`)).invoke(
+          { question: `q ${index}` },
+          { callbacks: [handler] },
+        ),
+      ),
+    );
+    expect(answers).toEqual(Array.from({ length: 50 }, (_, index) => `answer ${index}`));
+    expect(await handler.flush()).toMatchObject({ ok: true, exported: 200, failed: 0 });
+    expect(emulator.requestLogs).toHaveLength(50);
+
+    // For each request in order, the log ids of its model spans in body order: what each callback
+    // had to get. PromptLayer answered them in another order, so matching by position would fail.
+    const expected: number[] = [];
+    const positional: number[] = [];
+    const requests = emulator.requests.filter((request) => request.path === "/spans-bulk");
+    for (const request of requests) {
+      const spans = (
+        request.body as { spans: Array<{ context: { span_id: string }; log_request?: unknown }> }
+      ).spans;
+      const logged = spans.filter((span) => span.log_request);
+      const idOf = (spanId: string) =>
+        emulator.requestLogs.find((log) => log.spanId === spanId)?.id as number;
+      expected.push(...logged.map((span) => idOf(span.context.span_id)));
+      positional.push(
+        ...shuffle(
+          logged.map((span) => idOf(span.context.span_id)),
+          11,
+        ),
+      );
+    }
+    expect(received).toEqual(expected);
+    expect(received).not.toEqual(positional);
+    // Each callback's id is the log of a different model call, with that call's own prompt.
+    const prompts = received.map((id) => {
+      const log = emulator.requestLogs.find((item) => item.id === id)?.logRequest as {
+        input: { messages: Array<{ content: Array<{ text: string }> }> };
+      };
+      return log.input.messages[1]?.content[0]?.text;
     });
+    expect(new Set(prompts).size).toBe(50);
+  });
 
-    const examplePrompt = await promptlayer.templates.get("example", { version: 1, langchain: true });
-    const text = await examplePrompt.format({ product: "toasters" });
-    expect(text).toBe("Tell me a joke about toasters.");
-    expect(await llm.invoke(text)).toBe("Why did the toaster get promoted? It was on a roll.");
+  test("a refused record in a batch of 20 is isolated: the 19 others delivered once, the refusal reported", async () => {
+    await restart({
+      rejectSpan: (span) =>
+        JSON.stringify(span.log_request ?? {}).includes("poison") ? "prompt refused" : undefined,
+    });
+    const errors: unknown[] = [];
+    const handler = createHandler({ flushIntervalMs: 60_000, onError: (error) => errors.push(error) });
+    const chat = createModel();
+    await Promise.all(
+      Array.from({ length: 20 }, (_, index) =>
+        chat.invoke([new HumanMessage(index === 12 ? "poison" : `fine ${index}`)], { callbacks: [handler] }),
+      ),
+    );
+    expect(await handler.flush()).toMatchObject({
+      ok: false,
+      exported: 19,
+      failed: 1,
+      unknown: 0,
+      pending: 0,
+    });
+    expect(emulator.spans).toHaveLength(19);
+    expect(emulator.spans.every((stored) => stored.writes === 1)).toBe(true);
+    expect(emulator.requestLogs).toHaveLength(19);
+    const prompts = emulator.requestLogs.map((log) => JSON.stringify(log.logRequest));
+    expect(prompts.some((text) => text.includes("poison"))).toBe(false);
+    expect(errors).toHaveLength(1);
+    expect(VendorApiError.isInstance(errors[0])).toBe(true);
+    expect((errors[0] as Error).message).toMatch(
+      /^PromptLayer: the chat span of run [0-9a-f-]{36} was refused by PromptLayer \(400\): body\.spans\.0: prompt refused$/,
+    );
+    // One request with all 20, then halves down to the refused one.
+    const sizes = emulator.requests.map((request) => (request.body as { spans: unknown[] }).spans.length);
+    expect(sizes[0]).toBe(20);
+    expect(sizes.length).toBeLessThanOrEqual(1 + 2 * Math.ceil(Math.log2(20)));
+  });
 
-    const result = await handler.flush();
-    expect(result).toMatchObject({ ok: true, exported: 1, failed: 0 });
+  test("a resend after a timeout creates no duplicate: PromptLayer upserts the span by its id", async () => {
+    const ids: number[] = [];
+    const handler = createHandler({ timeoutMs: 1_000, maxRetries: 2, plIdCallback: (id) => ids.push(id) });
+    // The first request hangs until released (after the client gave up and sent it again).
+    emulator.failNext({ route: emulator.routes.spansBulk, hangMs: Number.POSITIVE_INFINITY });
+    await createModel().invoke("2+2?", { callbacks: [handler] });
+    expect(await handler.flush()).toMatchObject({ ok: true, exported: 1, failed: 0, unknown: 0 });
+    expect(handler.stats().retried).toBeGreaterThanOrEqual(1);
+    // Let the first request go on: PromptLayer stores it after the client gave up on it.
+    const resends = emulator.received.length;
+    emulator.releaseHangs();
+    await emulator.waitForReceived(resends + 1);
+    expect(emulator.spans).toHaveLength(1);
+    expect(emulator.spans[0]?.writes).toBe(resends + 1);
+    expect(emulator.requestLogs.map((log) => log.id)).toEqual([1]);
     expect(ids).toEqual([1]);
-    expect(trackedBodies()).toMatchInlineSnapshot(`
-      [
-        {
-          "api_key": "<api key>",
-          "args": [
-            "Tell me a joke about toasters.",
-          ],
-          "function_name": "langchain.llms.fake-detailed-llm.FakeDetailedLLM",
-          "kwargs": {
-            "max_tokens": 256,
-            "model_name": "gpt-3.5-turbo-instruct",
-            "n": 1,
-          },
-          "metadata": {
-            "_langchain_run_id": "<run 1>",
-            "input_tokens": "7",
-            "model": "gpt-3.5-turbo-instruct",
-            "output_tokens": "12",
-            "total_tokens": "19",
-          },
-          "provider_type": "langchain",
-          "request_end_time": "<epoch seconds>",
-          "request_response": {
-            "llm_output": {
-              "model_name": "gpt-3.5-turbo-instruct",
-              "token_usage": {
-                "completion_tokens": 12,
-                "prompt_tokens": 7,
-                "total_tokens": 19,
-              },
-            },
-            "text": "Why did the toaster get promoted? It was on a roll.",
-          },
-          "request_start_time": "<epoch seconds>",
-          "return_pl_id": true,
-          "tags": [],
-        },
-      ]
-    `);
-    expect(
-      normalize({
-        scores: emulator.scores,
-        metadata: emulator.metadataUpdates,
-        prompts: emulator.promptLinks,
-      }),
-    ).toMatchInlineSnapshot(`
-        {
-          "metadata": [
-            {
-              "api_key": "<api key>",
-              "metadata": {
-                "foo": "bar",
-              },
-              "request_id": 1,
-            },
-          ],
-          "prompts": [
-            {
-              "api_key": "<api key>",
-              "prompt_input_variables": {
-                "product": "toasters",
-              },
-              "prompt_name": "example",
-              "request_id": 1,
-              "version": 1,
-            },
-          ],
-          "scores": [
-            {
-              "api_key": "<api key>",
-              "request_id": 1,
-              "score": 100,
-            },
-          ],
-        }
-      `);
-    expect(emulator.templateRequests).toEqual([{ promptName: "example", body: { version: 1 } }]);
   });
 
-  test("a text LLM generate() of two prompts: two requests, two ids, two callbacks", async () => {
-    const ids: unknown[] = [];
-    const handler = createHandler({ plIdCallback: (requestId) => ids.push(requestId) });
-    const llm = new FakeDetailedLLM({ responses: ["one", "two"], callbacks: [handler] });
-    const result = await llm.generate(["first prompt", "second prompt"]);
-    expect(result.generations.map((generation) => generation[0]?.text)).toEqual(["one", "two"]);
-
-    expect(await handler.flush()).toMatchObject({ ok: true, exported: 2, failed: 0 });
-    expect(ids.sort()).toEqual([1, 2]);
-    const bodies = emulator.trackRequests.map((tracked) => tracked.body);
-    expect(bodies.map((body) => body.args).sort()).toEqual([["first prompt"], ["second prompt"]]);
-    expect(bodies.map((body) => (body.request_response as { text: string }).text).sort()).toEqual([
-      "one",
-      "two",
-    ]);
-    const runIds = bodies.map((body) => (body.metadata as Record<string, string>)._langchain_run_id);
-    expect(new Set(runIds).size).toBe(2);
+  test("a connection lost after PromptLayer stored the batch: resent, upserted, counted once", async () => {
+    const handler = createHandler({ maxRetries: 2 });
+    emulator.failNext({ route: emulator.routes.spansBulk, reset: "after-store" });
+    await createChain().invoke({ question: "2+2?" }, { callbacks: [handler] });
+    expect(await handler.flush()).toMatchObject({ ok: true, exported: 4, failed: 0, unknown: 0 });
+    expect(emulator.spans).toHaveLength(4);
+    expect(emulator.spans.every((stored) => stored.writes === 2)).toBe(true);
+    expect(emulator.requestLogs).toHaveLength(1);
   });
 
-  test("a chat history with tool calls, a ToolMessage and a FunctionMessage is logged, tool calls kept", async () => {
+  test("a failing model: its span and request log say ERROR with PromptLayer's error type and the message", async () => {
     const handler = createHandler();
-    const chat = new FakeDetailedChatModel({
+    const failing = new FakeDetailedChatModel({
       responses: [
         {
           content: "",
-          toolCalls: [{ id: "call_2", name: "calculator", args: { expression: "4*10" } }],
-          usage: { input_tokens: 40, output_tokens: 8, total_tokens: 48 },
+          error: Object.assign(new Error("429 Rate limit reached"), { name: "RateLimitError" }),
         },
       ],
-      callbacks: [handler],
+      model: "gpt-4o-mini",
     });
-    await chat.invoke([
-      new SystemMessage("You can use tools."),
-      new HumanMessage("What is (2+2)*10?"),
-      new AIMessage({
-        content: "",
-        tool_calls: [{ id: "call_1", name: "calculator", args: { expression: "2+2" } }],
-      }),
-      new ToolMessage({ content: "4", tool_call_id: "call_1" }),
-      new FunctionMessage({ content: "ok", name: "legacy_function" }),
-    ]);
-    expect(await handler.flush()).toMatchObject({ ok: true, exported: 1 });
-    const [body] = trackedBodies();
-    expect({ args: body!.args, request_response: body!.request_response }).toMatchInlineSnapshot(`
-      {
-        "args": [
-          {
-            "content": "You can use tools.",
-            "role": "system",
-          },
-          {
-            "content": "What is (2+2)*10?",
-            "role": "user",
-          },
-          {
-            "content": "",
-            "role": "assistant",
-            "tool_calls": [
-              {
-                "function": {
-                  "arguments": "{"expression":"2+2"}",
-                  "name": "calculator",
-                },
-                "id": "call_1",
-                "type": "function",
-              },
-            ],
-          },
-          {
-            "content": "4",
-            "role": "tool",
-            "tool_call_id": "call_1",
-          },
-          {
-            "content": "ok",
-            "name": "legacy_function",
-            "role": "function",
-          },
-        ],
-        "request_response": [
-          {
-            "content": "",
-            "role": "assistant",
-            "tool_calls": [
-              {
-                "function": {
-                  "arguments": "{"expression":"4*10"}",
-                  "name": "calculator",
-                },
-                "id": "call_2",
-                "type": "function",
-              },
-            ],
-          },
-        ],
-      }
-    `);
-  });
-
-  test("a throwing model is logged with status ERROR; the chain gets the model's own error", async () => {
-    const handler = createHandler({ plTags: ["failing"] });
-    const chat = new FakeDetailedChatModel({
-      responses: [{ content: "", error: new TypeError("upstream exploded") }],
-      callbacks: [handler],
-    });
-    await expect(chat.invoke("Hello?", { tags: ["run-tag"] })).rejects.toThrow("upstream exploded");
-    expect(await handler.flush()).toMatchObject({ ok: true, exported: 1 });
-    expect(trackedBodies()).toMatchInlineSnapshot(`
-      [
-        {
-          "api_key": "<api key>",
-          "args": [
-            {
-              "content": "Hello?",
-              "role": "user",
-            },
-          ],
-          "error_message": "upstream exploded",
-          "error_type": "TypeError",
-          "function_name": "langchain.chat_models.fake-detailed-chat.FakeDetailedChatModel",
-          "kwargs": {
-            "model": "fake-chat-model",
-            "temperature": 0.2,
-          },
-          "metadata": {
-            "_langchain_run_id": "<run 1>",
-            "_langchain_tags": "["run-tag"]",
-            "model": "fake-chat-model",
-            "provider": "fake",
-          },
-          "provider_type": "langchain",
-          "request_end_time": "<epoch seconds>",
-          "request_response": [],
-          "request_start_time": "<epoch seconds>",
-          "status": "ERROR",
-          "tags": [
-            "failing",
-            "run-tag",
-          ],
-        },
-      ]
-    `);
-  });
-
-  test("runs inside a chain: parent and trace ids, run metadata stringified, user and session ids", async () => {
-    const handler = createHandler({ userId: "default-user", metadata: { app: "shop" } });
-    const chain = ChatPromptTemplate.fromMessages([["human", "Price of {item}?"]]).pipe(
-      new FakeDetailedChatModel({ responses: [{ content: "12 EUR" }] }),
+    await expect(createChain(failing).invoke({ question: "2+2?" }, { callbacks: [handler] })).rejects.toThrow(
+      "429 Rate limit reached",
     );
-    await chain.invoke(
-      { item: "toaster" },
-      {
-        callbacks: [handler],
-        tags: ["checkout"],
-        metadata: { session_id: "s-42", attempt: 2, beta: true, missing: null, extra: { a: [1] } },
-      },
-    );
-    expect(await handler.flush()).toMatchObject({ ok: true, exported: 1 });
-    const [body] = trackedBodies();
-    expect(body!.metadata).toMatchInlineSnapshot(`
-      {
-        "_langchain_parent_run_id": "<run 2>",
-        "_langchain_run_id": "<run 1>",
-        "_langchain_tags": "["seq:step:2","checkout"]",
-        "_langchain_trace_id": "<run 2>",
-        "app": "shop",
-        "attempt": "2",
-        "beta": "true",
-        "extra": "{"a":[1]}",
-        "model": "fake-chat-model",
-        "provider": "fake",
-        "session_id": "s-42",
-        "user_id": "default-user",
-      }
-    `);
-    expect(body!.tags).toEqual(["checkout"]);
-  });
-
-  test("works for any LLM or chat model: LangChain's own fakes, streaming, n candidates", async () => {
-    const handler = createHandler();
-    await new FakeListChatModel({ responses: ["listed"], callbacks: [handler] }).invoke("a");
-    const llmChunks: string[] = [];
-    for await (const chunk of await new FakeStreamingLLM({
-      responses: ["text"],
-      callbacks: [handler],
-    }).stream("b")) {
-      llmChunks.push(chunk);
-    }
-    expect(llmChunks.join("")).toBe("text");
-    const streamed: string[] = [];
-    const streaming = new FakeDetailedChatModel({
-      responses: [
-        { content: "streamed answer", usage: { input_tokens: 2, output_tokens: 3, total_tokens: 5 } },
-      ],
-      callbacks: [handler],
-    });
-    for await (const chunk of await streaming.stream("c")) streamed.push(String(chunk.content));
-    expect(streamed.join("")).toBe("streamed answer");
-    await new FakeDetailedLLM({ responses: ["x", "y"], n: 2, callbacks: [handler] }).invoke("d");
-    expect(await handler.flush()).toMatchObject({ ok: true, exported: 4, failed: 0 });
-
-    const byFunction = Object.fromEntries(
-      emulator.trackRequests.map(({ body }) => [body.function_name, body]),
-    ) as Record<string, Record<string, unknown>>;
-    expect(Object.keys(byFunction).sort()).toEqual([
-      "langchain.chat_models.fake-detailed-chat.FakeDetailedChatModel",
-      "langchain.chat_models.fake-list.FakeListChatModel",
-      "langchain.llms.fake-detailed-llm.FakeDetailedLLM",
-      "langchain.llms.fake.FakeStreamingLLM",
-    ]);
-    expect(byFunction["langchain.chat_models.fake-list.FakeListChatModel"]!.request_response).toEqual([
-      { role: "assistant", content: "listed" },
-    ]);
-    expect(byFunction["langchain.llms.fake.FakeStreamingLLM"]!.request_response).toEqual({
-      text: "text",
-      llm_output: null,
-    });
-    const streamedBody = byFunction["langchain.chat_models.fake-detailed-chat.FakeDetailedChatModel"]!;
-    expect(streamedBody.request_response).toEqual([{ role: "assistant", content: "streamed answer" }]);
-    expect(streamedBody.metadata).toMatchObject({
-      input_tokens: "2",
-      output_tokens: "3",
-      time_to_first_token_ms: expect.stringMatching(/^\d+$/),
-    });
-    expect(byFunction["langchain.llms.fake-detailed-llm.FakeDetailedLLM"]!.request_response).toEqual({
-      text: "x",
-      llm_output: { model_name: "fake-text-model" },
-      candidates: [{ text: "x" }, { text: "y" }],
-    });
-  });
-
-  test("a batch is sent a few records at a time (one /track-request per record)", async () => {
-    let inFlight = 0;
-    let maxInFlight = 0;
-    const countingFetch: typeof fetch = async (input, init) => {
-      inFlight++;
-      maxInFlight = Math.max(maxInFlight, inFlight);
-      try {
-        return await fetch(input, init);
-      } finally {
-        inFlight--;
-      }
+    // The prompt, the model and the chain: three spans.
+    expect(await handler.flush()).toMatchObject({ ok: true, exported: 3 });
+    const model = emulator.spans.find((stored) => stored.span.name === "FakeDetailedChatModel")?.span as {
+      status: unknown;
     };
-    const handler = createHandler({ fetch: countingFetch, flushIntervalMs: 60_000 });
-    const llm = new FakeDetailedLLM({ responses: ["ok"], callbacks: [handler] });
-    await llm.generate(Array.from({ length: 10 }, (_, index) => `prompt ${index}`));
-    expect(await handler.flush()).toMatchObject({ ok: true, exported: 10, failed: 0 });
-    expect(emulator.trackRequests).toHaveLength(10);
-    expect(maxInFlight).toBeGreaterThan(1);
-    expect(maxInFlight).toBeLessThanOrEqual(4);
+    expect(model.status).toEqual({
+      status_code: "StatusCode.ERROR",
+      description: "RateLimitError: 429 Rate limit reached",
+    });
+    expect(emulator.requestLogs[0]?.logRequest).toMatchObject({
+      status: "ERROR",
+      error_type: "PROVIDER_RATE_LIMIT",
+      error_message: "RateLimitError: 429 Rate limit reached",
+      output: { type: "chat", messages: [] },
+    });
+    const root = emulator.spans.find((stored) => stored.span.parent_id === null)?.span as { status: unknown };
+    expect(root.status).toMatchObject({ status_code: "StatusCode.ERROR" });
   });
 
-  test("fan-out: exportPromptLayer next to another exporter on the core handler", async () => {
+  test("tools and retrievers are spans of their own, with their names, inputs, outputs and documents", async () => {
+    const weather = tool(async ({ city }: { city: string }) => `18°C in ${city}`, {
+      name: "weather",
+      description: "The weather in a city",
+      schema: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+    });
+    const retriever = new FakeRetriever({
+      output: [{ pageContent: "Paris is in France", metadata: { source: "wiki" } }] as never,
+    });
+    const agent = RunnableLambda.from(async (question: string, config) => {
+      const documents = await retriever.invoke(question, config);
+      const report: string = await (
+        weather as unknown as { invoke(input: unknown, config: unknown): Promise<string> }
+      ).invoke({ city: "Paris" }, config);
+      return `${documents.length} document, ${report}`;
+    });
+    const handler = createHandler();
+    expect(await agent.invoke("Weather in Paris?", { callbacks: [handler] })).toBe(
+      "1 document, 18°C in Paris",
+    );
+    expect(await handler.flush()).toMatchObject({ ok: true, exported: 3 });
+    const byName = new Map(
+      emulator.spans.map((stored) => [
+        stored.span.name,
+        stored.span as { kind: string; parent_id: string | null; attributes: Record<string, unknown> },
+      ]),
+    );
+    const root = emulator.spans.find((stored) => stored.span.parent_id === null);
+    expect(root?.span.name).toBe("RunnableLambda");
+    expect(byName.get("weather")).toMatchObject({
+      kind: "SpanKind.INTERNAL",
+      parent_id: root?.spanId,
+      attributes: {
+        "langchain.kind": "tool",
+        "tool.name": "weather",
+        "input.value": '{"city":"Paris"}',
+        "output.value": "18°C in Paris",
+      },
+    });
+    expect(byName.get("FakeRetriever")?.attributes).toMatchObject({
+      "langchain.kind": "retriever",
+      "retrieval.documents": '[{"pageContent":"Paris is in France","metadata":{"source":"wiki"}}]',
+    });
+    expect(emulator.requestLogs).toHaveLength(0);
+  });
+
+  test("a streamed run says stream: true in the request log's parameters (core's rule)", async () => {
+    const handler = createHandler();
+    const chunks: string[] = [];
+    for await (const chunk of await createModel("streamed answer").stream("hi", { callbacks: [handler] })) {
+      chunks.push(String(chunk.content));
+    }
+    expect(chunks.join("")).toBe("streamed answer");
+    expect(await handler.flush()).toMatchObject({ ok: true, exported: 1 });
+    expect(emulator.requestLogs[0]?.logRequest).toMatchObject({ parameters: { stream: true } });
+  });
+
+  test("the documented alias exportPromptLayer is createPromptLayerExporter; both fan out next to other exporters", async () => {
+    expect(exportPromptLayer).toBe(createPromptLayerExporter);
     const memory = createMemoryExporter();
     const handler = new ObservabilityCallbackHandler({
-      exporters: [exportPromptLayer({ apiKey: API_KEY, baseUrl: server.url, plTags: ["fan-out"] }), memory],
+      exporters: [
+        createPromptLayerExporter({ apiKey: API_KEY, baseUrl: emulator.url, plTags: ["fan-out"] }),
+        memory,
+      ],
       flushIntervalMs: 10,
     });
-    await new FakeDetailedChatModel({ responses: [{ content: "hi" }], callbacks: [handler] }).invoke("hello");
+    await createModel().invoke("hello", { callbacks: [handler] });
     expect(await handler.flush()).toMatchObject({ ok: true, exported: 2 });
     expect(memory.records).toHaveLength(1);
-    expect(emulator.trackRequests[0]!.body.tags).toEqual(["fan-out"]);
+    expect(emulator.requestLogs[0]?.logRequest.tags).toEqual(["fan-out"]);
     expect(handler.stats().exporters.promptlayer).toMatchObject({ exported: 1, failed: 0 });
+    expect(createPromptLayerExporter({ apiKey: API_KEY }).transport).toBe("spans-bulk");
+    expect(createPromptLayerExporter({ apiKey: API_KEY, transport: "track-request" }).transport).toBe(
+      "track-request",
+    );
+  });
+
+  test("a plIdCallback that never settles does not stop export; it is reported when its time is up", async () => {
+    const errors: unknown[] = [];
+    const handler = createHandler({
+      plIdCallback: () => new Promise(() => {}),
+      plIdCallbackTimeoutMs: 50,
+      flushIntervalMs: 60_000,
+      onError: (error) => errors.push(error),
+    });
+    const chat = createModel();
+    await Promise.all(
+      Array.from({ length: 50 }, (_, index) => chat.invoke(`q ${index}`, { callbacks: [handler] })),
+    );
+    // flush() waits for the callbacks within its deadline: each is given up after 50 ms.
+    expect(await handler.flush({ timeoutMs: 20_000 })).toMatchObject({ exported: 50, failed: 0, pending: 0 });
+    expect(emulator.requestLogs).toHaveLength(50);
+    expect(errors.length).toBeGreaterThan(0);
+    expect((errors[0] as Error).message).toBe(
+      "PromptLayer: plIdCallback did not settle within 50 ms; export went on without it.",
+    );
   });
 });
 
-describe("PromptLayerCallbackHandler failure paths", () => {
-  test("429 with Retry-After, then success: retried once, delivered, the callback called once", async () => {
-    emulator.injectFault({ kind: "status", status: 429, retryAfterSeconds: 1, path: "/track-request" });
-    const ids: unknown[] = [];
-    const handler = createHandler({ maxRetries: 2, plIdCallback: (requestId) => ids.push(requestId) });
-    const chat = new FakeDetailedChatModel({ responses: [{ content: "hi" }], callbacks: [handler] });
-    expect((await chat.invoke("hello")).content).toBe("hi");
-    expect(await handler.flush()).toMatchObject({ ok: true, exported: 1, failed: 0 });
-    expect(emulator.received.map((request) => [request.path, request.status])).toEqual([
-      ["/track-request", 429],
-      ["/track-request", 200],
-    ]);
-    expect(ids).toEqual([1]);
-    expect(handler.stats()).toMatchObject({ exported: 1, failed: 0, retried: 1 });
-  });
-
-  test("401: not retried, counted as failed, reported, the chain fine, no callback", async () => {
-    const errors: unknown[] = [];
-    const plIdCallback = vi.fn();
-    const handler = createHandler({
-      apiKey: "pl_wrong_key",
-      maxRetries: 3,
-      plIdCallback,
-      onError: (error) => errors.push(error),
-    });
-    const chat = new FakeDetailedChatModel({
-      responses: [{ content: "still answered" }],
-      callbacks: [handler],
-    });
-    expect((await chat.invoke("hello")).content).toBe("still answered");
-    expect(await handler.flush()).toMatchObject({ ok: false, exported: 0, failed: 1 });
-    expect(trackRequestAttempts()).toBe(1);
-    expect(emulator.trackRequests).toHaveLength(0);
-    expect(plIdCallback).not.toHaveBeenCalled();
-    expect(errors).toHaveLength(1);
-    const error = errors[0] as VendorApiError;
-    expect(VendorApiError.isInstance(error)).toBe(true);
-    expect(error.status).toBe(401);
-    expect(error.isRetryable).toBe(false);
-    expect(error.message).toBe(
-      `PromptLayer: POST ${server.url}/track-request answered 401: {"success":false,"message":"Invalid API key"}`,
-    );
-    expect(handler.stats()).toMatchObject({ captured: 1, exported: 0, failed: 1, retried: 0, pending: 0 });
-  });
-
-  test("a plIdCallback that throws: the chain is fine, the record delivered, the error reported once", async () => {
-    const errors: unknown[] = [];
-    const handler = createHandler({
-      plIdCallback: async () => {
-        throw new Error("scoring service down");
-      },
-      onError: (error) => errors.push(error),
-    });
-    const chat = new FakeDetailedChatModel({ responses: [{ content: "fine" }], callbacks: [handler] });
-    expect((await chat.invoke("hello")).content).toBe("fine");
-    expect(await handler.flush()).toMatchObject({ ok: true, exported: 1, failed: 0 });
-    expect(errors.map((error) => (error as Error).message)).toEqual([
-      "PromptLayer: plIdCallback failed for request 1: Error: scoring service down",
-    ]);
-  });
-
-  test("a synchronous throw in plIdCallback is caught the same way", async () => {
-    const errors: unknown[] = [];
-    const handler = createHandler({
-      plIdCallback: () => {
-        throw new RangeError("bad id");
-      },
-      onError: (error) => errors.push(error),
-    });
-    await new FakeDetailedLLM({ responses: ["ok"], callbacks: [handler] }).invoke("hi");
-    expect(await handler.flush()).toMatchObject({ ok: true, exported: 1 });
-    expect(errors).toHaveLength(1);
-    expect((errors[0] as Error).message).toContain("RangeError: bad id");
-  });
-
-  test("5xx that keeps failing: retried maxRetries times, then one failed record", async () => {
-    emulator.injectFault({ kind: "status", status: 503, times: 10, path: "/track-request" });
-    const errors: unknown[] = [];
-    const handler = createHandler({ maxRetries: 1, onError: (error) => errors.push(error) });
-    await new FakeDetailedChatModel({ responses: [{ content: "ok" }], callbacks: [handler] }).invoke("hi");
-    expect(await handler.flush()).toMatchObject({ ok: false, exported: 0, failed: 1 });
-    expect(trackRequestAttempts()).toBe(2);
-    expect(handler.stats()).toMatchObject({ failed: 1, retried: 1 });
-    expect((errors[0] as VendorApiError).status).toBe(503);
-  });
-
-  test("a request that hangs past timeoutMs fails with ExportTimeoutError; the chain is fine", async () => {
-    emulator.injectFault({ kind: "hang", path: "/track-request" });
-    const errors: unknown[] = [];
-    const handler = createHandler({ timeoutMs: 200, maxRetries: 0, onError: (error) => errors.push(error) });
-    const chat = new FakeDetailedChatModel({ responses: [{ content: "ok" }], callbacks: [handler] });
-    expect((await chat.invoke("hi")).content).toBe("ok");
-    expect(await handler.flush()).toMatchObject({ ok: false, failed: 1, timedOut: false });
-    expect(ExportTimeoutError.isInstance(errors[0])).toBe(true);
-    expect((errors[0] as Error).message).toBe(
-      `PromptLayer: POST ${server.url}/track-request timed out after 200 ms`,
-    );
-  });
-
-  test("a reset connection is retried and then delivered", async () => {
-    emulator.injectFault({ kind: "reset", path: "/track-request" });
-    const handler = createHandler({ maxRetries: 1 });
-    await new FakeDetailedChatModel({ responses: [{ content: "ok" }], callbacks: [handler] }).invoke("hi");
-    expect(await handler.flush()).toMatchObject({ ok: true, exported: 1, failed: 0 });
-    expect(trackRequestAttempts()).toBe(2);
-    expect(handler.stats().retried).toBe(1);
-  });
-
-  test("a malformed answer (200, not JSON) fails the record with a clear error", async () => {
-    emulator.injectFault({ kind: "malformed", path: "/track-request" });
-    const errors: unknown[] = [];
-    const handler = createHandler({ onError: (error) => errors.push(error) });
-    await new FakeDetailedChatModel({ responses: [{ content: "ok" }], callbacks: [handler] }).invoke("hi");
-    expect(await handler.flush()).toMatchObject({ ok: false, exported: 0, failed: 1 });
-    expect((errors[0] as Error).message).toBe(
-      `PromptLayer: POST ${server.url}/track-request answered 200 with a body that is not a JSON object`,
-    );
-  });
-
-  test("success: false in a 200 answer fails the record", async () => {
-    emulator.injectFault({
-      kind: "status",
-      status: 200,
-      body: { success: false, message: "Workspace over quota" },
-      path: "/track-request",
-    });
-    const errors: unknown[] = [];
-    const handler = createHandler({ onError: (error) => errors.push(error) });
-    await new FakeDetailedLLM({ responses: ["ok"], callbacks: [handler] }).invoke("hi");
-    expect(await handler.flush()).toMatchObject({ ok: false, failed: 1 });
-    expect((errors[0] as Error).message).toBe(
-      `PromptLayer: POST ${server.url}/track-request answered success: false: Workspace over quota`,
-    );
-  });
-
-  test("request_id is read leniently: a numeric string reaches plIdCallback as a number", async () => {
-    await server.close();
-    emulator = createPromptLayerEmulator({
-      apiKeys: [API_KEY],
-      requestIdFormat: "string",
-      firstRequestId: 41,
-    });
-    server = await startMockServer(emulator.handlers);
-    const ids: unknown[] = [];
-    const handler = createHandler({ plIdCallback: (requestId) => ids.push(requestId) });
-    await new FakeDetailedLLM({ responses: ["ok"], callbacks: [handler] }).invoke("hi");
-    await handler.flush();
-    expect(ids).toEqual([41]);
-  });
-
-  test("an answer without request_id: delivered, plIdCallback not called, the gap reported", async () => {
-    emulator.injectFault({ kind: "status", status: 200, body: { success: true }, path: "/track-request" });
-    const errors: unknown[] = [];
-    const plIdCallback = vi.fn();
-    const handler = createHandler({ plIdCallback, onError: (error) => errors.push(error) });
-    await new FakeDetailedLLM({ responses: ["ok"], callbacks: [handler] }).invoke("hi");
-    expect(await handler.flush()).toMatchObject({ ok: true, exported: 1 });
-    expect(plIdCallback).not.toHaveBeenCalled();
-    expect((errors[0] as Error).message).toMatch(
-      /answered without a request_id; plIdCallback was not called/,
-    );
-  });
-
-  test("the API key never appears in logs, error messages or inspected errors", async () => {
-    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
-    const echo = { success: false, message: `API key ${API_KEY} is not allowed here` };
-    emulator.injectFault({ kind: "status", status: 403, body: echo, path: "/track-request" });
-    emulator.injectFault({ kind: "status", status: 500, times: 2, body: echo, path: "/track-request" });
-    emulator.injectFault({ kind: "hang", path: "/track-request" });
-
-    // The default onError: one console.warn per distinct error (here the 403 whose body echoes the key).
-    const quiet = createHandler({ onError: undefined, maxRetries: 1 });
-    await new FakeDetailedChatModel({ responses: [{ content: "ok" }], callbacks: [quiet] }).invoke("one");
-    expect(await quiet.flush()).toMatchObject({ failed: 1 });
-
-    const seen: unknown[] = [];
-    const handler = createHandler({
-      maxRetries: 1,
-      timeoutMs: 200,
-      onError: (error) => seen.push(error),
-      plIdCallback: () => {
-        throw new Error(`callback leaked ${API_KEY}`);
-      },
-    });
-    const chat = new FakeDetailedChatModel({ responses: [{ content: "ok" }], callbacks: [handler] });
-    for (const prompt of ["500 twice", "hang", "success, then the callback throws"]) {
-      await chat.invoke(prompt);
-      await handler.flush();
-    }
-    const client = new PromptLayerClient({ apiKey: "pl_other_secret", baseUrl: server.url, maxRetries: 0 });
-    seen.push(await client.templates.get("example").catch((error: unknown) => error));
-    // The client's own calls: an error answer (the header key) and a 200 `success: false` (the body key).
-    const clientEcho = { success: false, message: "key pl_other_secret is not allowed here" };
-    emulator.injectFault({
-      kind: "status",
-      status: 403,
-      body: clientEcho,
-      path: "/prompt-templates/example",
-    });
-    seen.push(await client.templates.get("example").catch((error: unknown) => error));
-    emulator.injectFault({ kind: "status", status: 200, body: clientEcho, path: "/create-group" });
-    seen.push(await client.groups.create().catch((error: unknown) => error));
-
-    expect(warn).toHaveBeenCalledTimes(1);
-    expect(seen).toHaveLength(6);
-    expect(seen.slice(4).map((error) => (error as VendorApiError).status)).toEqual([403, 200]);
-    const texts = [
-      ...warn.mock.calls.map((call) => call.map(String).join(" ")),
-      ...seen.map(
-        (error) =>
-          `${String(error)}\n${inspect(error, { depth: 20, showHidden: true })}\n${JSON.stringify(error)}`,
-      ),
-      JSON.stringify(handler.stats()),
-    ];
-    for (const text of texts) {
-      expect(text).not.toContain(API_KEY);
-      expect(text).not.toContain("pl_other_secret");
-    }
-    expect(texts.join("\n")).toContain("[redacted]");
-  });
-});
-
-describe("PromptLayerCallbackHandler configuration", () => {
-  test("a missing key is a ConfigurationError naming apiKey and PROMPTLAYER_API_KEY", () => {
-    vi.stubEnv("PROMPTLAYER_API_KEY", "");
-    let caught: unknown;
-    try {
-      new PromptLayerCallbackHandler();
-    } catch (error) {
-      caught = error;
-    }
-    expect(ConfigurationError.isInstance(caught)).toBe(true);
-    expect((caught as ConfigurationError).message).toBe(
-      "Missing PromptLayer API key: pass `apiKey` (or env PROMPTLAYER_API_KEY).",
-    );
-    expect(caught).toMatchObject({ option: "apiKey", envVar: "PROMPTLAYER_API_KEY" });
-  });
-
-  test("the key and base URL come from PROMPTLAYER_API_KEY and PROMPTLAYER_BASE_URL", async () => {
-    vi.stubEnv("PROMPTLAYER_API_KEY", API_KEY);
-    vi.stubEnv("PROMPTLAYER_BASE_URL", server.url);
-    const handler = new PromptLayerCallbackHandler({ flushIntervalMs: 10 });
-    await new FakeDetailedLLM({ responses: ["ok"], callbacks: [handler] }).invoke("hi");
-    expect(await handler.flush()).toMatchObject({ ok: true, exported: 1 });
-    expect(emulator.trackRequests[0]!.body.api_key).toBe(API_KEY);
-  });
-
-  test("the explicit options win over the environment", async () => {
-    vi.stubEnv("PROMPTLAYER_API_KEY", "pl_env_key");
-    vi.stubEnv("PROMPTLAYER_BASE_URL", "https://api.promptlayer.invalid");
-    const handler = createHandler();
-    await new FakeDetailedLLM({ responses: ["ok"], callbacks: [handler] }).invoke("hi");
-    expect(await handler.flush()).toMatchObject({ ok: true, exported: 1 });
-  });
-
+describe("PromptLayerCallbackHandler options", () => {
   test.each([
-    { options: { baseUrl: "http://promptlayer.example.com" }, message: /must use https/ },
-    { options: { baseUrl: "not a url" }, message: /must be an absolute URL/ },
-    { options: { plTags: "one-tag" }, message: /`plTags` must be an array of strings/ },
-    { options: { plIdCallback: "not a function" }, message: /`plIdCallback` must be a function/ },
-  ])("refuses $options at construction", ({ options, message }) => {
-    expect(
-      () =>
-        new PromptLayerCallbackHandler({
-          apiKey: API_KEY,
-          ...(options as PromptLayerCallbackHandlerOptions),
-        }),
-    ).toThrow(message);
+    {
+      options: { baseURL: "http://127.0.0.1:1" },
+      message: "Unknown option `baseURL` of PromptLayerCallbackHandler; did you mean `baseUrl`?",
+    },
+    {
+      options: { url: "http://127.0.0.1:1" },
+      message: "Unknown option `url` of PromptLayerCallbackHandler; did you mean `baseUrl`?",
+    },
+    {
+      options: { pl_tags: ["x"] },
+      message: "Unknown option `pl_tags` of PromptLayerCallbackHandler; did you mean `plTags`?",
+    },
+    {
+      options: { plIDCallback: () => {} },
+      message: "Unknown option `plIDCallback` of PromptLayerCallbackHandler; did you mean `plIdCallback`?",
+    },
+    {
+      options: { timeoutMS: 500 },
+      message: "Unknown option `timeoutMS` of PromptLayerCallbackHandler; did you mean `timeoutMs`?",
+    },
+    {
+      options: { sessionID: "s-1" },
+      message: "Unknown option `sessionID` of PromptLayerCallbackHandler; did you mean `sessionId`?",
+    },
+  ])(
+    "$options → a ConfigurationError naming it and the option meant; nothing is sent",
+    async ({ options, message }) => {
+      let caught: unknown;
+      try {
+        new PromptLayerCallbackHandler({ apiKey: API_KEY, baseUrl: emulator.url, ...(options as object) });
+      } catch (error) {
+        caught = error;
+      }
+      expect(ConfigurationError.isInstance(caught)).toBe(true);
+      expect((caught as Error).message).toBe(message);
+      expect(emulator.requests).toHaveLength(0);
+    },
+  );
+
+  test("the exporter factory and the client check their options the same way", () => {
+    expect(() => createPromptLayerExporter({ apiKey: API_KEY, baseURL: emulator.url } as never)).toThrow(
+      "Unknown option `baseURL` of createPromptLayerExporter; did you mean `baseUrl`?",
+    );
+    expect(() => new PromptLayerClient({ apiKey: API_KEY, endpoint: emulator.url } as never)).toThrow(
+      "Unknown option `endpoint` of PromptLayerClient; did you mean `baseUrl`?",
+    );
+    expect(() => createPromptLayerExporter({ apiKey: API_KEY, transport: "otlp" as never })).toThrow(
+      '`transport` must be "spans-bulk" or "track-request", got "otlp".',
+    );
+    expect(emulator.requests).toHaveLength(0);
   });
 
-  test("inspecting or serializing the handler and the client never shows the key", () => {
-    const handler = createHandler();
-    const client = new PromptLayerClient({ apiKey: API_KEY, baseUrl: server.url });
-    for (const value of [handler, client]) {
-      expect(inspect(value, { depth: 10 })).not.toContain(API_KEY);
-      expect(JSON.stringify(value)).not.toContain(API_KEY);
-    }
-  });
-
-  test("construction is synchronous and sends nothing", () => {
-    createHandler({ plTags: ["x"], plIdCallback: () => {} });
-    expect(emulator.received).toHaveLength(0);
+  test("a refused key (401) is reported naming apiKey and PROMPTLAYER_API_KEY, once, by the default onError", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const handler = new PromptLayerCallbackHandler({
+      apiKey: "pl_wrong_key",
+      baseUrl: emulator.url,
+      flushIntervalMs: 10,
+    });
+    await createModel().invoke("a", { callbacks: [handler] });
+    await createModel().invoke("b", { callbacks: [handler] });
+    expect(await handler.flush()).toMatchObject({ ok: false, failed: 2 });
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]?.[0])).toContain(
+      "PromptLayer refused the API key: check `apiKey` (env PROMPTLAYER_API_KEY).",
+    );
+    expect(String(warn.mock.calls[0]?.[0])).not.toContain("pl_wrong_key");
   });
 });

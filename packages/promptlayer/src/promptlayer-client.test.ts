@@ -1,29 +1,31 @@
 import { ChatPromptTemplate, PromptTemplate } from "@langchain/core/prompts";
 import { ConfigurationError, ExportTimeoutError, VendorApiError } from "@langchain-observability/core";
-import { type MockServer, startMockServer } from "@langchain-observability/core/testing";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { PromptLayerClient } from "./promptlayer-client";
-import { createPromptLayerEmulator, type PromptLayerEmulator } from "./testing/index";
+import { type PromptLayerEmulator, startPromptLayerEmulator } from "./testing/index";
 
 const API_KEY = "pl_test_key";
 
 let emulator: PromptLayerEmulator;
-let server: MockServer;
 let client: PromptLayerClient;
 
 beforeEach(async () => {
-  emulator = createPromptLayerEmulator({ apiKeys: [API_KEY] });
-  server = await startMockServer(emulator.handlers);
-  client = new PromptLayerClient({ apiKey: API_KEY, baseUrl: server.url, maxRetries: 1, timeoutMs: 2_000 });
+  emulator = await startPromptLayerEmulator({ apiKeys: [API_KEY] });
+  client = new PromptLayerClient({
+    apiKey: API_KEY,
+    baseUrl: emulator.url,
+    maxRetries: 1,
+    timeoutMs: 30_000,
+  });
 });
 
 afterEach(async () => {
-  await server.close();
+  await emulator.close();
 });
 
 /** Logs one request through the emulator, as the handler would, and returns its id. */
 async function trackOneRequest(): Promise<number> {
-  const response = await fetch(`${server.url}/track-request`, {
+  const response = await fetch(`${emulator.url}/track-request`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({
@@ -43,7 +45,7 @@ async function trackOneRequest(): Promise<number> {
 }
 
 function lastBody(): Record<string, unknown> {
-  return emulator.received.at(-1)!.body as Record<string, unknown>;
+  return emulator.requests.at(-1)!.body as Record<string, unknown>;
 }
 
 describe("PromptLayerClient tracking", () => {
@@ -57,7 +59,7 @@ describe("PromptLayerClient tracking", () => {
       promptInputVariables: { product: "toasters" },
       label: "prod",
     });
-    expect(emulator.received.slice(1).map((request) => [request.path, request.body])).toEqual([
+    expect(emulator.requests.slice(1).map((request) => [request.path, request.body])).toEqual([
       ["/library-track-score", { request_id: requestId, score: 87, name: "relevance", api_key: API_KEY }],
       [
         "/library-track-metadata",
@@ -75,7 +77,7 @@ describe("PromptLayerClient tracking", () => {
       ],
     ]);
     // Tracking endpoints authenticate with the body only (as PromptLayer's SDKs): no key header.
-    expect(emulator.received.slice(1).every((request) => request.headers["x-api-key"] === undefined)).toBe(
+    expect(emulator.requests.slice(1).every((request) => request.headers["x-api-key"] === undefined)).toBe(
       true,
     );
   });
@@ -103,7 +105,7 @@ describe("PromptLayerClient tracking", () => {
       await expect(client.track.score({ requestId: 1, score })).rejects.toSatisfy(
         ConfigurationError.isInstance,
       );
-      expect(emulator.received).toHaveLength(0);
+      expect(emulator.requests).toHaveLength(0);
     },
   );
 
@@ -115,7 +117,7 @@ describe("PromptLayerClient tracking", () => {
     await expect(call).rejects.toThrow(
       '`metadata` values must be strings (PromptLayer refuses others); not a string: "count" (number), "missing" (null). Convert them with String() or JSON.stringify().',
     );
-    expect(emulator.received).toHaveLength(0);
+    expect(emulator.requests).toHaveLength(0);
   });
 
   test.each([
@@ -138,35 +140,43 @@ describe("PromptLayerClient tracking", () => {
     expect(VendorApiError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({ status: 400, isRetryable: false });
     expect((error as Error).message).toBe(
-      `PromptLayer: POST ${server.url}/library-track-score answered 400: {"success":false,"message":"request_id does not match a tracked request"}`,
+      `PromptLayer: POST ${emulator.url}/library-track-score answered 400: {"success":false,"message":"request_id does not match a tracked request"}`,
     );
   });
 
   test("5xx is retried up to maxRetries, then rejects with VendorApiError", async () => {
     const requestId = await trackOneRequest();
-    emulator.injectFault({ kind: "status", status: 502, times: 5, path: "/library-track-metadata" });
+    emulator.failNext({ route: emulator.routes.trackMetadata, status: 502, times: 5 });
     const error = await client.track
       .metadata({ requestId, metadata: { a: "b" } })
       .catch((caught: unknown) => caught);
     expect(error).toMatchObject({ status: 502, isRetryable: true });
-    expect(emulator.received.filter((request) => request.path === "/library-track-metadata")).toHaveLength(2);
+    expect(emulator.requests.filter((request) => request.path === "/library-track-metadata")).toHaveLength(2);
   });
 
   test("a hang rejects with ExportTimeoutError after timeoutMs", async () => {
     const quick = new PromptLayerClient({
       apiKey: API_KEY,
-      baseUrl: server.url,
+      baseUrl: emulator.url,
       maxRetries: 0,
       timeoutMs: 150,
     });
-    emulator.injectFault({ kind: "hang", path: "/create-group" });
+    emulator.failNext({ route: emulator.routes.createGroup, hangMs: Number.POSITIVE_INFINITY });
     const error = await quick.groups.create().catch((caught: unknown) => caught);
     expect(ExportTimeoutError.isInstance(error)).toBe(true);
   });
 
   test("groups.create without an id in the answer rejects", async () => {
-    emulator.injectFault({ kind: "status", status: 200, body: { success: true }, path: "/create-group" });
+    emulator.failNext({ route: emulator.routes.createGroup, status: 200, body: { success: true } });
     await expect(client.groups.create()).rejects.toThrow(/answered without a group id/);
+  });
+
+  test("an unknown option is a ConfigurationError naming it and the option meant; nothing is sent", () => {
+    expect(() => new PromptLayerClient({ apiKey: API_KEY, baseURL: emulator.url } as never)).toThrow(
+      "Unknown option `baseURL` of PromptLayerClient; did you mean `baseUrl`?",
+    );
+    expect(() => new PromptLayerClient({ api_key: API_KEY } as never)).toThrow(ConfigurationError);
+    expect(emulator.requests).toHaveLength(0);
   });
 
   test("a missing key is a ConfigurationError; the env var is read otherwise", () => {
@@ -226,7 +236,7 @@ describe("PromptLayerClient templates", () => {
       commitMessage: undefined,
       warning: undefined,
     });
-    const request = emulator.received.at(-1)!;
+    const request = emulator.requests.at(-1)!;
     expect(request.headers["x-api-key"]).toBe(API_KEY);
     expect(request.body).toEqual({ version: 1 });
   });
@@ -263,8 +273,9 @@ describe("PromptLayerClient templates", () => {
     const name = "team/jokes? #1 draft";
     emulator.seedTemplate({ promptName: name, promptTemplate: { type: "completion", content: "x" } });
     await client.templates.get(name);
-    const request = emulator.received.at(-1)!;
-    expect(request.rawPath).toBe(`/prompt-templates/${encodeURIComponent(name)}`);
+    const request = emulator.requests.at(-1)!;
+    // Unencoded, `?` would start a query and `#` a fragment: the emulator would see another name.
+    expect(request.path).toBe(`/prompt-templates/${name}`);
     expect(emulator.templateRequests.at(-1)?.promptName).toBe(name);
   });
 
@@ -276,7 +287,7 @@ describe("PromptLayerClient templates", () => {
       metadataFilters: { team: "growth" },
       inputVariables: { product: "toasters" },
     });
-    expect(emulator.received.at(-1)!.body).toEqual({
+    expect(emulator.requests.at(-1)!.body).toEqual({
       version: 1,
       provider: "openai",
       model: "gpt-4o",
@@ -292,11 +303,11 @@ describe("PromptLayerClient templates", () => {
     const error = await client.templates.get("nope").catch((caught: unknown) => caught);
     expect(VendorApiError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({ status: 404, isRetryable: false });
-    expect(emulator.received).toHaveLength(1);
+    expect(emulator.requests).toHaveLength(1);
   });
 
   test("a wrong key rejects with VendorApiError 401", async () => {
-    const other = new PromptLayerClient({ apiKey: "pl_wrong", baseUrl: server.url });
+    const other = new PromptLayerClient({ apiKey: "pl_wrong", baseUrl: emulator.url });
     await expect(other.templates.get("example")).rejects.toMatchObject({ status: 401 });
   });
 
@@ -318,7 +329,7 @@ describe("PromptLayerClient templates", () => {
   });
 
   test("an answer without a prompt_template rejects", async () => {
-    emulator.injectFault({ kind: "status", status: 200, body: { id: 3 } });
+    emulator.failNext({ status: 200, body: { id: 3 } });
     await expect(client.templates.get("example")).rejects.toThrow(/answered without a prompt_template/);
   });
 });

@@ -3,6 +3,7 @@ import {
   createHttpClient,
   type ExporterHttpOptions,
   type HttpClient,
+  type HttpRequest,
   type HttpResponse,
   loadHttpSettings,
 } from "@langchain-observability/core";
@@ -10,15 +11,16 @@ import {
   convertPromptLayerTemplate,
   type PromptLayerLangChainTemplate,
 } from "./convert-promptlayer-template";
-import type {
-  PromptLayerGetTemplateBody,
-  PromptLayerGetTemplateResponse,
-  PromptLayerPromptTemplate,
-  PromptLayerRequestId,
+import {
+  type PromptLayerGetTemplateBody,
+  type PromptLayerGetTemplateResponse,
+  type PromptLayerPromptTemplate,
+  type PromptLayerRequestId,
+  readRequestId,
 } from "./promptlayer-api";
 import { isRecord, rejectedAnswerError } from "./promptlayer-error";
-import { readRequestId } from "./promptlayer-exporter";
 import {
+  checkPromptLayerOptions,
   loadPromptLayerSettings,
   PROMPTLAYER_VENDOR,
   type PromptLayerConnectionOptions,
@@ -143,6 +145,7 @@ export class PromptLayerClient {
   readonly #http: HttpClient;
 
   constructor(options: PromptLayerClientOptions = {}) {
+    checkPromptLayerOptions(options, "PromptLayerClient");
     this.#settings = loadPromptLayerSettings(options ?? {});
     this.#http = createHttpClient({
       vendor: PROMPTLAYER_VENDOR,
@@ -183,7 +186,8 @@ export class PromptLayerClient {
     if (args.name !== undefined && typeof args.name !== "string") {
       throw new ConfigurationError({ message: "`name` must be a string.", option: "name" });
     }
-    await this.#post("library-track-score", {
+    // At-most-once: whether PromptLayer adds a second score row for a resend is not documented.
+    await this.#post("library-track-score", false, {
       request_id: requestId,
       score,
       ...(args.name === undefined ? {} : { name: args.name }),
@@ -208,7 +212,8 @@ export class PromptLayerClient {
         option: "metadata",
       });
     }
-    await this.#post("library-track-metadata", { request_id: requestId, metadata: { ...metadata } });
+    // Setting the same keys again leaves the same metadata: safe to resend.
+    await this.#post("library-track-metadata", true, { request_id: requestId, metadata: { ...metadata } });
   }
 
   async #trackPrompt(args: PromptLayerTrackPromptOptions): Promise<void> {
@@ -232,7 +237,7 @@ export class PromptLayerClient {
     if (args.label !== undefined && typeof args.label !== "string") {
       throw new ConfigurationError({ message: "`label` must be a string.", option: "label" });
     }
-    await this.#post("library-track-prompt", {
+    await this.#post("library-track-prompt", true, {
       request_id: requestId,
       prompt_name: args.promptName,
       prompt_input_variables: variables,
@@ -244,11 +249,12 @@ export class PromptLayerClient {
   async #trackGroup(args: PromptLayerTrackGroupOptions): Promise<void> {
     const requestId = wireRequestId(args?.requestId, "requestId");
     const groupId = wireRequestId(args.groupId, "groupId");
-    await this.#post("track-group", { request_id: requestId, group_id: groupId });
+    await this.#post("track-group", true, { request_id: requestId, group_id: groupId });
   }
 
   async #createGroup(): Promise<number> {
-    const response = await this.#post("create-group", {});
+    // A resend would create a second group: at-most-once.
+    const response = await this.#post("create-group", false, {});
     const id = isRecord(response.body) ? readRequestId(response.body.id) : undefined;
     if (id === undefined) {
       throw rejectedAnswerError({
@@ -289,11 +295,13 @@ export class PromptLayerClient {
     // The whole name is encoded (as the Python SDK does), so "/", "?" and "#" stay part of it.
     const path = `prompt-templates/${encodeURIComponent(name)}`;
     const url = `${this.#http.baseUrl}/${path}`;
-    const response = await this.#http.request({
+    const response = await this.#request({
       method: "POST",
       path,
       json: body,
       headers: { "x-api-key": this.#settings.apiKey },
+      // A read (PromptLayer uses POST for it): safe to resend.
+      idempotent: true,
     });
     const answer = response.body as PromptLayerGetTemplateResponse | undefined;
     if (!isRecord(answer) || answer.success === false || !isRecord(answer.prompt_template)) {
@@ -324,12 +332,28 @@ export class PromptLayerClient {
     };
   }
 
+  /**
+   * One request the caller awaits. Core's HTTP client never lets a request in flight keep the process
+   * alive (right for background export); a client call is awaited by the user's code, so the process
+   * is held here until the answer comes (bounded by `timeoutMs` and `maxRetries`), or a script's
+   * top-level `await promptlayer.templates.get(…)` could end before its answer.
+   */
+  async #request(request: HttpRequest): Promise<HttpResponse> {
+    const hold = setInterval(() => {}, 60_000);
+    try {
+      return await this.#http.request(request);
+    } finally {
+      clearInterval(hold);
+    }
+  }
+
   /** POSTs to a tracking endpoint with `api_key` in the body (as PromptLayer's SDKs do). */
-  async #post(path: string, body: Record<string, unknown>): Promise<HttpResponse> {
-    const response = await this.#http.request({
+  async #post(path: string, idempotent: boolean, body: Record<string, unknown>): Promise<HttpResponse> {
+    const response = await this.#request({
       method: "POST",
       path,
       json: { ...body, api_key: this.#settings.apiKey },
+      idempotent,
     });
     if (isRecord(response.body) && response.body.success === false) {
       throw rejectedAnswerError({

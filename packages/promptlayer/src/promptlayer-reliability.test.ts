@@ -12,25 +12,20 @@ import {
   TRUNCATION_MARKER,
   VendorApiError,
 } from "@langchain-observability/core";
-import {
-  FakeDetailedChatModel,
-  type MockServer,
-  startMockServer,
-} from "@langchain-observability/core/testing";
+import { createSeededFaults, FakeDetailedChatModel } from "@langchain-observability/core/testing";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import {
   PromptLayerCallbackHandler,
   type PromptLayerCallbackHandlerOptions,
 } from "./promptlayer-callback-handler";
-import { createPromptLayerEmulator, type PromptLayerEmulator } from "./testing/index";
+import { type PromptLayerEmulator, startPromptLayerEmulator } from "./testing/index";
 
 const API_KEY = "pl_test_key";
 
 let emulator: PromptLayerEmulator;
-let server: MockServer;
 
 afterEach(async () => {
-  await server?.close();
+  await emulator?.close();
 });
 
 /**
@@ -74,7 +69,7 @@ function callOf(body: unknown): number {
   return Number((body as { metadata: Record<string, string> }).metadata.call);
 }
 
-describe("PromptLayer reliability under injected faults", () => {
+describe("PromptLayer reliability under injected faults, transport track-request", () => {
   const CALLS = 500;
   const CONCURRENCY = 20;
   /** PromptLayer's side: bodies larger than this are answered 413. */
@@ -94,42 +89,43 @@ describe("PromptLayer reliability under injected faults", () => {
   }
 
   beforeEach(async () => {
-    emulator = createPromptLayerEmulator({ apiKeys: [API_KEY], maxBodyBytes: MAX_BODY_BYTES });
-    server = await startMockServer(emulator.handlers);
+    emulator = await startPromptLayerEmulator({ apiKeys: [API_KEY], maxRequestBytes: MAX_BODY_BYTES });
   });
 
-  test("500 chain calls, 20 at a time: every call succeeds, every record delivered once or counted", async () => {
+  test("500 chain calls, 20 at a time: every call succeeds; each record delivered at most once, and counted", async () => {
     const unhandledRejection = vi.fn();
     process.on("unhandledRejection", unhandledRejection);
     try {
-      emulator.setRandomFaults({
-        seed: 8,
-        path: "/track-request",
-        serverErrorRate: 0.3,
-        rateLimitRate: 0.02,
-        rateLimitBurst: 4,
-        retryAfterSeconds: 0,
-        resetRate: 0.04,
-        hangRate: 0.01,
-        malformedRate: 0.03,
-      });
+      // 40 % of the requests get a fault: mostly 500s, and each other kind.
+      emulator.injectFaults(
+        createSeededFaults({
+          seed: 8,
+          rate: 0.4,
+          route: emulator.routes.trackRequest,
+          faults: [
+            ...Array.from({ length: 6 }, () => ({ status: 500 })),
+            { status: 429, headers: { "retry-after": "0" }, times: 3 },
+            { status: 503 },
+            { reset: "before-store" as const },
+            { reset: "after-store" as const },
+            { malformed: true },
+          ],
+        }),
+      );
       const errors: unknown[] = [];
       const handler = new PromptLayerCallbackHandler({
+        transport: "track-request",
         apiKey: API_KEY,
-        baseUrl: server.url,
-        // Not 200 ms: the chains, the handler and the emulator share one event loop, and while 20
-        // chains run flat out an answer the emulator has already logged can take over 200 ms to
-        // come back; the client then times out and sends the record again, and PromptLayer (which
-        // has no idempotency key) logs it twice. That is a real trait of retrying a timed-out POST,
-        // not an injected fault, so the timeout (and the model's 20 ms latency, which leaves the
-        // loop room for I/O) keep it out of this test.
-        timeoutMs: 1_000,
+        baseUrl: emulator.url,
+        // Only a hang should ever reach it; an answer that comes late on a loaded machine is counted
+        // as unknown, which the checks below allow (they never depend on timing).
+        timeoutMs: 5_000,
         maxRetries: 2,
         flushIntervalMs: 5,
         maxBatchBytes: MAX_BATCH_BYTES,
         onError: (error) => errors.push(error),
       });
-      const chain = createChain(20);
+      const chain = createChain(2);
       const invoke = (index: number, question: string) =>
         chain.invoke({ question }, { callbacks: [handler], metadata: { call: String(index) } });
 
@@ -138,66 +134,69 @@ describe("PromptLayer reliability under injected faults", () => {
       expect(answers).toEqual(all.map(() => "pong"));
 
       const drained = await handler.flush({ timeoutMs: 50_000 });
-      emulator.setRandomFaults(undefined);
+      emulator.injectFaults(undefined);
       expect(drained).toMatchObject({ timedOut: false, pending: 0 });
 
       const stats = handler.stats();
       expect(stats).toMatchObject({ captured: CALLS, pending: 0, inFlightRuns: 0 });
-      expect(stats.exported + stats.failed + stats.dropped.total).toBe(stats.captured);
+      expect(stats.exported + stats.failed + stats.unknown + stats.dropped.total).toBe(stats.captured);
       expect(stats.retried).toBeGreaterThan(0);
 
-      // What PromptLayer logged: each record at most once, and exactly the records counted as exported.
+      // What PromptLayer logged: each record at most once (/track-request is never resent once it may
+      // have reached PromptLayer) …
       const delivered = emulator.trackRequests.map((tracked) => callOf(tracked.body));
       expect(new Set(delivered).size).toBe(delivered.length);
       const runIds = emulator.trackRequests.map(
         (tracked) => (tracked.body.metadata as Record<string, string>)._langchain_run_id,
       );
       expect(new Set(runIds).size).toBe(delivered.length);
-      expect(delivered).toHaveLength(stats.exported);
-      // Sent but never logged: exactly the records counted as failed.
-      const attempts = emulator.received.filter((request) => request.path === "/track-request");
-      const attempted = new Set(attempts.map((request) => callOf(request.body)));
-      const deliveredSet = new Set(delivered);
-      const failed = [...attempted].filter((index) => !deliveredSet.has(index));
-      expect(failed).toHaveLength(stats.failed);
+      // … every record counted as exported, plus some of those whose outcome is unknown (a lost answer).
+      expect(delivered.length).toBeGreaterThanOrEqual(stats.exported);
+      expect(delivered.length).toBeLessThanOrEqual(stats.exported + stats.unknown);
+      expect(stats.unknown).toBeGreaterThan(0);
       // Never sent: exactly the records core dropped as oversize.
+      const attempts = emulator.requests.filter((request) => request.path === "/track-request");
+      const attempted = new Set(attempts.map((request) => callOf(request.body)));
       const neverSent = all.filter((index) => !attempted.has(index));
       expect(neverSent).toEqual(all.filter(isTooLargeForBatch));
       expect(stats.dropped).toMatchObject({ total: neverSent.length, oversize: neverSent.length });
-      expect(new Set([...delivered, ...failed, ...neverSent]).size).toBe(CALLS);
 
-      // Each body over PromptLayer's limit was sent once (413 is not retried) and counted as failed.
+      // A body over PromptLayer's limit is never logged. (It may be sent more than once: core's queue
+      // halves a batch that got a 413, and a record put back in the queue after a 429 goes in a full
+      // batch again; each copy is refused before anything is stored.)
+      let refusedAsTooLarge = 0;
       for (const index of all.filter(isTooLargeForPromptLayer)) {
-        expect(attempts.filter((request) => callOf(request.body) === index).map((r) => r.status)).toEqual([
-          413,
-        ]);
-        expect(failed).toContain(index);
+        const statuses = attempts.filter((request) => callOf(request.body) === index).map((r) => r.status);
+        if (statuses.at(-1) === 413) refusedAsTooLarge++;
+        expect(delivered).not.toContain(index);
       }
+      expect(refusedAsTooLarge).toBeGreaterThan(0);
 
-      // Every kind of fault happened, about 30 % of the requests were answered 500.
+      // Every kind of fault happened.
       const count = (predicate: (request: (typeof attempts)[number]) => boolean) =>
         attempts.filter(predicate).length;
-      const serverErrors = count((request) => request.status === 500);
-      expect(serverErrors / attempts.length).toBeGreaterThan(0.2);
-      expect(serverErrors / attempts.length).toBeLessThan(0.4);
+      expect(count((request) => request.status === 500)).toBeGreaterThan(20);
       expect(count((request) => request.status === 429)).toBeGreaterThan(0);
-      expect(count((request) => request.fault === "reset")).toBeGreaterThan(0);
-      expect(count((request) => request.fault === "hang")).toBeGreaterThan(0);
-      expect(count((request) => request.fault === "malformed")).toBeGreaterThan(0);
+      expect(count((request) => request.status === 503)).toBeGreaterThan(0);
+      expect(count((request) => request.fault?.reset === "before-store")).toBeGreaterThan(0);
+      expect(count((request) => request.fault?.reset === "after-store")).toBeGreaterThan(0);
+      expect(count((request) => request.fault?.malformed === true)).toBeGreaterThan(0);
 
-      // Each failed record reached onError once, with its reason; so did each dropped one.
+      // Each failed or unknown record reached onError, with its reason (so did requeued ones, when
+      // they were put back in the queue); so did each dropped one.
       const failures: unknown[] = errors.filter(
         (error) => VendorApiError.isInstance(error) || ExportTimeoutError.isInstance(error),
       );
-      expect(failures).toHaveLength(stats.failed);
-      expect(errors).toHaveLength(stats.failed + stats.dropped.oversize);
+      expect(failures.length).toBeGreaterThanOrEqual(stats.failed + stats.unknown);
+      expect(failures.length).toBeLessThanOrEqual(stats.failed + stats.unknown + stats.requeued);
       expect(failures.filter((error) => (error as VendorApiError).status === 413)).toHaveLength(
-        all.filter(isTooLargeForPromptLayer).length,
+        refusedAsTooLarge,
       );
       const drops = errors.filter((error) => !failures.includes(error));
+      expect(drops).toHaveLength(stats.dropped.oversize);
       for (const drop of drops) {
         expect(ObservabilityError.isInstance(drop)).toBe(true);
-        expect((drop as Error).message).toMatch(/bytes exceed maxBatchBytes \(150000\)/);
+        expect((drop as Error).message).toMatch(/maxBatchBytes \(150000\)/);
       }
 
       // The faults have stopped: a few more calls are all delivered, once each.
@@ -226,8 +225,7 @@ describe("PromptLayer reliability under injected faults", () => {
 
 describe("PromptLayer reliability with bad input", () => {
   beforeEach(async () => {
-    emulator = createPromptLayerEmulator({ apiKeys: [API_KEY] });
-    server = await startMockServer(emulator.handlers);
+    emulator = await startPromptLayerEmulator({ apiKeys: [API_KEY] });
   });
 
   /** Every background error of the handlers below: a clean record makes none. */
@@ -236,10 +234,11 @@ describe("PromptLayer reliability with bad input", () => {
   function createHandler(options: PromptLayerCallbackHandlerOptions = {}): PromptLayerCallbackHandler {
     backgroundErrors = [];
     return new PromptLayerCallbackHandler({
+      transport: "track-request",
       apiKey: API_KEY,
-      baseUrl: server.url,
+      baseUrl: emulator.url,
       flushIntervalMs: 10,
-      timeoutMs: 2_000,
+      timeoutMs: 30_000,
       maxRetries: 1,
       onError: (error) => backgroundErrors.push(error),
       ...options,
@@ -286,6 +285,7 @@ describe("PromptLayer reliability with bad input", () => {
     let caught: unknown;
     try {
       new PromptLayerCallbackHandler({
+        transport: "track-request",
         apiKey: API_KEY,
         [option]: value,
       } as PromptLayerCallbackHandlerOptions);
@@ -295,7 +295,7 @@ describe("PromptLayer reliability with bad input", () => {
     expect(ConfigurationError.isInstance(caught)).toBe(true);
     expect(caught).toMatchObject({ option });
     expect((caught as Error).message).toContain(`\`${option}\``);
-    expect(emulator.received).toHaveLength(0);
+    expect(emulator.requests).toHaveLength(0);
   });
 
   test("a chat model that answers no generation: a clean record with an empty response", async () => {

@@ -1,18 +1,21 @@
-import { type MockServer, startMockServer } from "@langchain-observability/core/testing";
+import { createSeededFaults } from "@langchain-observability/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type ArthurEmulator, createArthurEmulator, createArthurTokenSequenceModel } from "./index";
+import {
+  ARTHUR_ROUTES,
+  type ArthurEmulator,
+  createArthurTokenSequenceModel,
+  startArthurEmulator,
+} from "./index";
 
 const KEY = "arthur-test-api-key";
 let emulator: ArthurEmulator;
-let server: MockServer;
 
 beforeEach(async () => {
-  emulator = createArthurEmulator();
-  server = await startMockServer(emulator.handlers);
+  emulator = await startArthurEmulator();
 });
 
 afterEach(async () => {
-  await server.close();
+  await emulator.close();
 });
 
 async function call(
@@ -20,7 +23,7 @@ async function call(
   path: string,
   options: { body?: unknown; headers?: Record<string, string> } = {},
 ) {
-  const response = await fetch(`${server.url}/api/v3/${path}`, {
+  const response = await fetch(`${emulator.url}/api/v3/${path}`, {
     method,
     headers: {
       ...(options.body === undefined ? {} : { "content-type": "application/json" }),
@@ -43,7 +46,7 @@ function inference(data: Record<string, unknown>, extra: Record<string, unknown>
 
 const VALID = { input_text: "prompt", output_text: "answer" };
 
-describe("createArthurEmulator", () => {
+describe("startArthurEmulator: the legacy REST API v3", () => {
   it("logs in with the Authorization cookie and accepts the token as the raw header", async () => {
     const login = await call("POST", "login", {
       body: { login: "arthur-user", password: "arthur-password" },
@@ -61,13 +64,13 @@ describe("createArthurEmulator", () => {
     });
     emulator.expireTokens();
     expect((await call("GET", "users/me", { headers: { authorization: token } })).status).toBe(401);
-    expect(emulator.received.requests.map((request) => request.auth)).toEqual([
+    expect(emulator.calls.map((request) => request.auth)).toEqual([
       "none",
       "session",
       "invalid",
       "expired-session",
     ]);
-    expect(emulator.received.requests[0]?.body).toEqual({ login: "arthur-user", password: "<redacted>" });
+    expect(emulator.calls[0]?.body).toEqual({ login: "arthur-user", password: "<redacted>" });
   });
 
   it("refuses bad logins", async () => {
@@ -96,9 +99,8 @@ describe("createArthurEmulator", () => {
   });
 
   it("answers auth_info, and 403 on users/me for a non-internal user", async () => {
-    await server.close();
-    emulator = createArthurEmulator({ internalUser: false, organizationIds: ["o1", "o2"] });
-    server = await startMockServer(emulator.handlers);
+    await emulator.close();
+    emulator = await startArthurEmulator({ internalUser: false, organizationIds: ["o1", "o2"] });
     expect((await call("GET", "users/me", { headers: { authorization: KEY } })).status).toBe(403);
     expect((await call("GET", "users/me/auth_info", { headers: { authorization: KEY } })).body).toMatchObject(
       {
@@ -193,8 +195,9 @@ describe("createArthurEmulator", () => {
         ],
       }
     `);
-    expect(emulator.received.inferences).toHaveLength(3);
-    expect(emulator.received.rejected).toHaveLength(9);
+    expect(emulator.inferences).toHaveLength(3);
+    expect(emulator.received).toHaveLength(3);
+    expect(emulator.rejected).toHaveLength(9);
   });
 
   it("refuses a body that is not an array, and an unknown model", async () => {
@@ -205,9 +208,9 @@ describe("createArthurEmulator", () => {
     expect((await call("POST", "models/nope/inferences", { body: [], headers })).status).toBe(404);
   });
 
-  it("injects request faults by endpoint and count, and item faults by index or id", async () => {
+  it("injects request faults by route and count, and item faults by index or id", async () => {
     const headers = { authorization: KEY };
-    emulator.failNextRequests({ endpoint: "inferences", times: 2, response: { status: 503 } });
+    emulator.failNext({ route: ARTHUR_ROUTES.inferences, times: 2, status: 503 });
     expect((await call("GET", "users/me", { headers })).status).toBe(200);
     const path = "models/arthur-llm-model/inferences";
     expect((await call("POST", path, { body: [], headers })).status).toBe(503);
@@ -228,7 +231,12 @@ describe("createArthurEmulator", () => {
     });
     expect(second.body.results.map((result: { status: number }) => result.status)).toEqual([200, 422]);
     emulator.reset();
-    expect(emulator.received).toEqual({ requests: [], inferences: [], rejected: [] });
+    expect([emulator.received, emulator.calls, emulator.inferences, emulator.rejected]).toEqual([
+      [],
+      [],
+      [],
+      [],
+    ]);
     const third = await call("POST", path, {
       body: [inference(VALID, { partner_inference_id: "target" })],
       headers,
@@ -236,52 +244,77 @@ describe("createArthurEmulator", () => {
     expect(third.body.counts).toEqual({ success: 1, failure: 0, total: 1 });
   });
 
-  it("injects faults through hooks and stores nothing it did not answer with success", async () => {
-    await server.close();
-    const planned: Array<
-      "hang" | "reset" | "malformed" | { status: number; headers?: Record<string, string> }
-    > = [{ status: 500 }, { status: 429, headers: { "retry-after": "1" } }, "reset", "malformed", "hang"];
-    const seen: unknown[] = [];
-    emulator = createArthurEmulator({
+  it("stores an inference once by partner_inference_id, or twice with duplicates: store", async () => {
+    const headers = { authorization: KEY };
+    const path = "models/arthur-llm-model/inferences";
+    const body = [inference(VALID, { partner_inference_id: "same" })];
+    expect((await call("POST", path, { body, headers })).body.counts).toEqual({
+      success: 1,
+      failure: 0,
+      total: 1,
+    });
+    expect((await call("POST", path, { body, headers })).body.counts).toEqual({
+      success: 1,
+      failure: 0,
+      total: 1,
+    });
+    expect([emulator.inferences.length, emulator.duplicates]).toEqual([1, 1]);
+    await emulator.close();
+    emulator = await startArthurEmulator({ duplicates: "store" });
+    await call("POST", path, { body, headers });
+    await call("POST", path, { body, headers });
+    expect([emulator.inferences.length, emulator.duplicates]).toEqual([2, 1]);
+  });
+
+  it("applies the dialect's faults: hang, resets before and after storing, malformed, 413, seeded faults", async () => {
+    await emulator.close();
+    emulator = await startArthurEmulator({
       maxRequestBytes: 2_000,
-      injectRequestFault: (request) => {
-        seen.push(request);
-        return planned.shift();
-      },
       injectItemFault: (_inference, index) => (index === 1 ? { status: 503 } : undefined),
     });
-    server = await startMockServer(emulator.handlers);
     const headers = { authorization: KEY };
     const path = "models/arthur-llm-model/inferences";
     const body = [inference(VALID)];
+    emulator.failNext({ route: ARTHUR_ROUTES.inferences, status: 500 });
     expect((await call("POST", path, { body, headers })).status).toBe(500);
+    emulator.failNext({ route: ARTHUR_ROUTES.inferences, status: 429, headers: { "retry-after": "1" } });
     const limited = await call("POST", path, { body, headers });
     expect([limited.status, limited.headers.get("retry-after")]).toEqual([429, "1"]);
+    emulator.failNext({ route: ARTHUR_ROUTES.inferences, reset: "before-store" });
     await expect(call("POST", path, { body, headers })).rejects.toThrow();
-    const malformed = await fetch(`${server.url}/api/v3/${path}`, {
+    expect(emulator.received).toEqual([]);
+    // The post-commit loss: stored, then the connection is dropped.
+    emulator.failNext({ route: ARTHUR_ROUTES.inferences, reset: "after-store" });
+    await expect(call("POST", path, { body, headers })).rejects.toThrow();
+    expect(emulator.inferences).toHaveLength(1);
+    emulator.failNext({ route: ARTHUR_ROUTES.inferences, status: 207, malformed: true });
+    const malformed = await fetch(`${emulator.url}/api/v3/${path}`, {
       method: "POST",
       headers: { ...headers, "content-type": "application/json" },
       body: JSON.stringify(body),
     });
-    expect([malformed.status, await malformed.text()]).toEqual([207, "{ not json"]);
-    const hung = await fetch(`${server.url}/api/v3/${path}`, {
+    expect(malformed.status).toBe(207);
+    await expect(malformed.json()).rejects.toThrow();
+    emulator.failNext({ route: ARTHUR_ROUTES.inferences, hangMs: Number.POSITIVE_INFINITY });
+    const hung = fetch(`${emulator.url}/api/v3/${path}`, {
       method: "POST",
       headers: { ...headers, "content-type": "application/json" },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(100),
+      body: JSON.stringify([inference(VALID)]),
     }).catch((error: unknown) => error);
-    expect(hung).toBeInstanceOf(Error);
+    await emulator.waitForRequests(6);
+    await emulator.close();
+    expect(await hung).toBeInstanceOf(Error);
+    expect(emulator.inferences).toHaveLength(1);
+
+    emulator = await startArthurEmulator({
+      maxRequestBytes: 2_000,
+      injectItemFault: (_inference, index) => (index === 1 ? { status: 503 } : undefined),
+    });
     const tooLarge = await call("POST", path, {
       body: [inference({ ...VALID, input_text: "x".repeat(3_000) })],
       headers,
     });
-    expect(tooLarge).toMatchObject({
-      status: 413,
-      body: { error: expect.stringMatching(/exceeds 2000 bytes/) },
-    });
-    expect(emulator.received.inferences).toEqual([]);
-    expect(emulator.received.rejected).toEqual([]);
-
+    expect(tooLarge.status).toBe(413);
     const partial = await call("POST", path, { body: [inference(VALID), inference(VALID)], headers });
     expect(partial.body).toEqual({
       counts: { success: 1, failure: 1, total: 2 },
@@ -290,17 +323,12 @@ describe("createArthurEmulator", () => {
         { message: "injected failure", status: 503 },
       ],
     });
-    expect(emulator.received.inferences).toHaveLength(1);
-    expect(emulator.received.rejected).toMatchObject([{ status: 503 }]);
-    expect(seen[0]).toEqual({
-      method: "POST",
-      endpoint: "inferences",
-      path,
-      bodyBytes: JSON.stringify(body).length,
-    });
-    expect(emulator.received.requests.map((request) => request.status)).toEqual([
-      500, 429, 0, 207, 0, 413, 207,
-    ]);
+    expect(emulator.inferences).toHaveLength(1);
+    expect(emulator.rejected).toMatchObject([{ status: 503 }]);
+    emulator.injectFaults(createSeededFaults({ seed: 7, rate: 1, faults: [{ status: 502 }] }));
+    expect((await call("POST", path, { body, headers })).status).toBe(502);
+    emulator.injectFaults(undefined);
+    expect(emulator.calls.map((request) => request.status)).toEqual([413, 207, 502]);
   });
 
   it("builds token sequence models with or without the optional attributes", () => {

@@ -956,6 +956,42 @@ describe("model-call spans, mask, content and sampling", () => {
     );
   });
 
+  it("an async mask or one that turns spans into something else drops them, reported once, no unhandled rejection", async () => {
+    const onError = vi.fn();
+    const unhandled = vi.fn();
+    process.on("unhandledRejection", unhandled);
+    try {
+      const rejecting = setup({
+        onError,
+        mask: (record) =>
+          isRunSpanRecord(record) ? (Promise.reject(new Error("async mask")) as never) : record,
+      });
+      await questionChain().invoke({ question: "Capital?" }, { callbacks: rejecting.callbacks });
+      expect(await rejecting.spans()).toEqual([]);
+      expect(rejecting.handler.stats().dropped).toMatchObject({ invalidMask: 4 });
+
+      const swapping = setup({
+        onError,
+        mask: (record) =>
+          (isRunSpanRecord(record)
+            ? (record.llmRecords?.[0] ?? { ...record, recordType: "x" })
+            : record) as never,
+      });
+      await questionChain().invoke({ question: "Capital?" }, { callbacks: swapping.callbacks });
+      expect(await swapping.spans()).toEqual([]);
+      expect(swapping.handler.stats().dropped).toMatchObject({ invalidMask: 4 });
+      // Let a rejection that nobody handled surface before checking.
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(unhandled).not.toHaveBeenCalled();
+      expect(onError.mock.calls.map(([error]) => (error as Error).message)).toEqual([
+        "mask returned a promise; mask must be synchronous (return the record, or null to drop it). Records are dropped until it is fixed.",
+        'mask returned something other than a span (recordType "span") for a span; spans are dropped until it is fixed.',
+      ]);
+    } finally {
+      process.off("unhandledRejection", unhandled);
+    }
+  });
+
   it("captureContent: false keeps the tree, names, tools, timing and errors, and no content at all", async () => {
     const { callbacks, spans } = setup({ captureContent: false });
     await retrievalChain().invoke("capital of France", { callbacks });

@@ -85,11 +85,6 @@ export class SpanCapture {
     this.store.sweep(now);
   }
 
-  /** Ends every open span as `cancelled` (the handler shuts down). */
-  cancelAll(reason: string): void {
-    this.store.evictAll(reason);
-  }
-
   startChain(
     chain: unknown,
     inputs: unknown,

@@ -111,11 +111,6 @@ export class SpanStore {
     }
   }
 
-  /** Evicts every open span (on shutdown). */
-  evictAll(reason: string): void {
-    for (const traceId of [...this.traces.keys()]) this.evictTrace(traceId, reason);
-  }
-
   private forget(state: SpanState): void {
     this.spans.delete(state.runId);
     const trace = this.traces.get(state.traceId);

@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ConfigurationError } from "../errors/configuration-error";
 import { loadNumber, loadString, loadUrl, requireString } from "./load-setting";
@@ -98,5 +99,14 @@ describe("loadUrl", () => {
     expect(error.message).toContain("`host` (or env ACME_HOST)");
     expect(error.message).toContain(message);
     expect(error.message).not.toContain("pw@");
+  });
+
+  it("never prints a value that is not a URL: it may be a key passed as the URL by mistake", () => {
+    const key = "sk-live-0123456789abcdefghij";
+    const error = caught(() => loadUrl({ option: "baseUrl", value: key, envVar: "ACME_BASE_URL" }));
+    expect(error.message).toBe(
+      "`baseUrl` (or env ACME_BASE_URL) must be an absolute URL (https://…), got a 28-character value that is not a URL (not shown: it may be a credential).",
+    );
+    expect(inspect(error)).not.toContain(key);
   });
 });

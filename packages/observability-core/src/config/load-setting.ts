@@ -15,9 +15,14 @@ export interface SettingSource<T> {
 
 /** Reads an environment variable; the one place this project touches `process.env`. */
 export function readEnv(name: string): string | undefined {
-  const env = typeof process === "undefined" ? undefined : process.env;
-  const value = env?.[name];
-  return value === undefined || value.trim() === "" ? undefined : value.trim();
+  let value: unknown;
+  try {
+    // No `process` on Workers (without nodejs_compat) and in browsers; Deno throws without --allow-env.
+    value = typeof process === "undefined" ? undefined : process.env?.[name];
+  } catch {
+    return undefined;
+  }
+  return typeof value !== "string" || value.trim() === "" ? undefined : value.trim();
 }
 
 function describe(source: { option: string; envVar?: string | undefined }): string {
@@ -124,12 +129,13 @@ export function loadUrl(source: UrlSettingSource): string | undefined {
   let url: URL;
   try {
     url = new URL(raw);
-  } catch (error) {
+  } catch {
+    // No cause: Node's URL error keeps the input. The value may be a credential pasted into the
+    // wrong option, so the message says its shape, never the value.
     throw new ConfigurationError({
-      message: `${describe(source)} must be an absolute URL, got ${JSON.stringify(raw)}.`,
+      message: `${describe(source)} must be an absolute URL (https://…), got ${describeShape(raw)}.`,
       option: source.option,
       envVar: source.envVar,
-      cause: error,
     });
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
@@ -154,6 +160,11 @@ export function loadUrl(source: UrlSettingSource): string | undefined {
     });
   }
   return url.href.replace(/\/+$/, "");
+}
+
+/** What a string looks like, without any of its characters (it may be a secret). */
+function describeShape(value: string): string {
+  return `a ${value.length}-character value that is not a URL (not shown: it may be a credential)`;
 }
 
 function formatValue(value: unknown): string {

@@ -320,7 +320,10 @@ describe("createVendorExporter", () => {
     });
     const handler = new ObservabilityCallbackHandler({ exporters: [exporter], flushIntervalMs: 60_000 });
     await invoke(handler, ["q"]);
-    // The callback waits on the gate: the flush's deadline passes first.
+    // Only the callback is left (it waits on the gate), so the flush's deadline passes first
+    // whatever the machine's speed: the record's export itself is waited for without a deadline.
+    void handler.flush({ timeoutMs: 60_000 });
+    await vi.waitFor(() => expect(handler.stats().exported).toBe(1), { timeout: 60_000 });
     const first = await handler.flush({ timeoutMs: 200 });
     expect(first).toMatchObject({ timedOut: true, exported: 1 });
     expect(finished).toBe(0);

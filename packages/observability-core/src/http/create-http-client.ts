@@ -3,8 +3,11 @@ import { MAX_TIMER_MS } from "../config/load-setting";
 import { ConfigurationError } from "../errors/configuration-error";
 import { ExportTimeoutError } from "../errors/export-timeout-error";
 import { type DeliveryOutcome, isRetryableStatus, VendorApiError } from "../errors/vendor-api-error";
+import { detectRuntime } from "../runtime/detect-runtime";
+import { withProcessHold } from "../runtime/hold-process";
+import { selectTransport } from "../runtime/select-transport";
 import { VERSION } from "../version";
-import { nodeTransport, type TransportAttempt } from "./node-transport";
+import type { TransportAttempt } from "./node-transport";
 import { credentialsOfHeaders, redactSecrets } from "./redact-secrets";
 
 export { redactSecrets };
@@ -84,6 +87,12 @@ export interface HttpRequest {
   idempotent?: boolean;
   /** Called before each resend of this request (besides the client's own `onRetry`). */
   onRetry?: () => void;
+  /**
+   * Keep the process alive until this request settles (resends and their delays included): for a
+   * call someone awaits. Export requests leave it off (a pending `flush()` holds the process instead).
+   * @default true without a `signal`, false with one (exports pass the queue's)
+   */
+  holdProcess?: boolean;
 }
 
 export interface HttpResponse {
@@ -133,17 +142,17 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, "");
   const secrets: Array<string | undefined> = options.secrets ?? [];
   const laterSecrets: string[] = [...credentialsOfHeaders(options.headers)];
-  // Without a custom fetch, bodies go through the lean node:http transport (see node-transport.ts).
-  const useNodeTransport = options.fetch === undefined && isNode();
+  // Chosen by runtime (see runtime/select-transport.ts); the user agent names runtime and transport.
+  const httpTransport = selectTransport(options.fetch);
+  const useNodeTransport = httpTransport.takesSerializedBody;
   const instance: KyInstance = ky.create({
     timeout: false,
     retry: 0,
     throwHttpErrors: false,
     redirect: "manual",
-    fetch:
-      options.fetch ?? (useNodeTransport ? (nodeTransport as typeof globalThis.fetch) : globalThis.fetch),
+    fetch: httpTransport.fetch,
     headers: {
-      "user-agent": `${options.userAgent ?? "langchain-observability"} langchain-observability-core/${VERSION}`,
+      "user-agent": `${options.userAgent ?? "langchain-observability"} langchain-observability-core/${VERSION} (${detectRuntime()}; ${httpTransport.name})`,
       ...options.headers,
     },
   });
@@ -197,7 +206,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     }
   }
 
-  return {
+  return withProcessHold({
     vendor: options.vendor,
     baseUrl,
     addSecret(secret) {
@@ -336,7 +345,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         }
       }
     },
-  };
+  });
 }
 
 interface AttemptContext {
@@ -408,10 +417,6 @@ function validateOptions(options: HttpClientOptions) {
     backoffLimitMs: number("backoffLimitMs", 30_000, 0, MAX_TIMER_MS),
     maxResponseBytes: number("maxResponseBytes", 1_000_000, 1, 2 ** 30, true),
   };
-}
-
-function isNode(): boolean {
-  return typeof process !== "undefined" && typeof process.versions?.node === "string";
 }
 
 function unref(timer: unknown): void {

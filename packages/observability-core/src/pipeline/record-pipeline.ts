@@ -146,21 +146,6 @@ export class RecordPipeline {
       this.reportError(new ObservabilityError({ message, cause: error }));
       output = null;
     }
-    if (
-      output &&
-      typeof output === "object" &&
-      isRunSpanRecord(record) &&
-      !isRunSpanRecord(output as RunSpanRecord)
-    ) {
-      this.reportError(
-        new ObservabilityError({
-          message:
-            'mask returned something other than a span (recordType "span") for a span; it was dropped.',
-        }),
-      );
-      if (count) this.counters.masked++;
-      return null;
-    }
     if (output === null) {
       if (count) this.counters.masked++;
       return null;
@@ -173,6 +158,20 @@ export class RecordPipeline {
       if (!this.reportedMaskMistakes.has(mistake.kind)) {
         this.reportedMaskMistakes.add(mistake.kind);
         this.reportError(new ObservabilityError({ message: mistake.message }));
+      }
+      return null;
+    }
+    // Checked after the mistakes above, so that a promise (maybe rejected) is handled as one.
+    if (isRunSpanRecord(record) && !isRunSpanRecord(output as RunSpanRecord)) {
+      if (count) this.counters.invalidMask++;
+      if (!this.reportedMaskMistakes.has("not-a-span")) {
+        this.reportedMaskMistakes.add("not-a-span");
+        this.reportError(
+          new ObservabilityError({
+            message:
+              'mask returned something other than a span (recordType "span") for a span; spans are dropped until it is fixed.',
+          }),
+        );
       }
       return null;
     }

@@ -19,27 +19,37 @@ import { median } from "./measure";
 //
 // Method. Each variant runs in its own Node process under callgrind (`instructions-child.ts`); the
 // loopback sink runs natively in its own process, so its work is not counted. Start-up and a long
-// warm-up (2,000 calls) run with callgrind's instrumentation off (~10x faster); then the child runs
-// 5 counted sections of 200 calls, each followed by `flush()` (export included: two full batches of
-// the batched vendors) and each after a forced full GC and 30 uncounted calls, so that every section
-// starts from the same heap. `os.getPriority()` marks section boundaries: callgrind dumps its
-// counters there (`--dump-before=uv_os_getpriority`), one file per section. Instructions per call =
-// median section / 200. V8 runs with `--predictable` (no background compiler or GC threads) and
-// `--predictable-gc-schedule` (fixed heap growth), so counts repeat exactly from run to run; the
-// optimizing and baseline compilers, and the sweeping left over from the forced GC, are left out of
-// the count (`--toggle-collect`): they are one-off costs that land in whichever section they happen
-// to fall. Queues send when a batch is full or on flush, never on their interval timer.
-// What is not counted: the kernel's work (system calls, loopback TCP) and the sink's.
+// warm-up (10,000 calls, until V8 has optimized what runs per call and per batch) run with callgrind's
+// instrumentation off (~10x faster); then the child runs 5 counted sections of 200 calls, each
+// followed by `flush()` (export included: two full batches of the batched vendors), each after a
+// forced minor GC and 30 uncounted calls so that every section starts from the same young
+// generation. `os.getPriority()` marks section boundaries: callgrind dumps its counters there
+// (`--dump-before=uv_os_getpriority`), one file per section. Instructions per call = median
+// section / 200. V8 runs with `--predictable` (no background compiler or GC threads) so counts
+// repeat from run to run, a fixed young generation and an old generation large enough that no
+// full GC falls in a section; the optimizing and baseline compilers are left out of the count
+// (`--toggle-collect`): compiling is a one-off cost that lands in whichever section a function
+// happens to get hot in. Queues send when a batch is full or on flush, never on their interval
+// timer. What is not counted: the kernel's work (system calls, loopback TCP), the sink's, and
+// full (old-generation) GCs.
 
 /** The fixed settings: the same in `--quick` and full runs, and the same as the baseline's. */
-export const INSTRUCTION_SETTINGS = { warmup: 2000, calls: 200, rewarm: 30, repetitions: 5 } as const;
+export const INSTRUCTION_SETTINGS = { warmup: 10_000, calls: 200, rewarm: 30, repetitions: 5 } as const;
 /** The 5-step chain makes 6 runs per call: half as many calls give as steady a figure. */
-const CHAIN_SETTINGS = { warmup: 1000, calls: 100, rewarm: 20, repetitions: 5 } as const;
+const CHAIN_SETTINGS = { warmup: 5000, calls: 100, rewarm: 20, repetitions: 5 } as const;
 
 export type InstructionSettings = { warmup: number; calls: number; rewarm: number; repetitions: number };
 
 /** V8 flags of the child: see the method above. */
-const NODE_FLAGS = ["--predictable", "--predictable-gc-schedule", "--expose-gc"];
+const NODE_FLAGS = [
+  "--predictable",
+  "--expose-gc",
+  // Room enough that no full GC runs during the count (it would also throw away optimized code
+  // whose object shapes died with the records just flushed), and a fixed young generation.
+  "--initial-old-space-size=1024",
+  "--min-semi-space-size=16",
+  "--max-semi-space-size=16",
+];
 
 export interface InstructionVariant {
   /** Variant key understood by instructions-child.ts. */
@@ -175,8 +185,6 @@ function runChild(variant: InstructionVariant, childPath: string, sinkUrl: strin
     "--dump-before=uv_os_getpriority",
     "--toggle-collect=v8::internal::Compiler::CompileOptimized*",
     "--toggle-collect=v8::internal::baseline::BaselineBatchCompiler::CompileBatch*",
-    // The rest of the sweeping a forced GC between sections left (it is not the section's work).
-    "--toggle-collect=v8::internal::Heap::EnsureSweepingCompleted*",
     // After the toggles, which would otherwise switch counting off at start.
     "--collect-atstart=yes",
     "--dump-line=no",

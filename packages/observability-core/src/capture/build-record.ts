@@ -131,8 +131,15 @@ function buildRecord(
   const provider = firstString(responseMetadata.model_provider, runMetadata.ls_provider);
   if (isStreamedRun(params, state.streamed === true)) params.stream = true;
 
-  const metadata: Record<string, unknown> = { ...defaults.metadata };
-  for (const [key, value] of Object.entries(runMetadata)) {
+  // Loops rather than a spread and Object.entries: 3x cheaper, and this runs for every record.
+  const metadata: Record<string, unknown> = {};
+  const handlerMetadata = defaults.metadata;
+  for (const key in handlerMetadata) {
+    if (Object.hasOwn(handlerMetadata, key)) metadata[key] = handlerMetadata[key];
+  }
+  for (const key in runMetadata) {
+    if (!Object.hasOwn(runMetadata, key)) continue;
+    const value = runMetadata[key];
     if (!isLangChainInternalKey(key, value)) metadata[key] = value;
   }
   const { userId, sessionId } = takeUserAndSession(metadata, runMetadata, defaults.metadata, defaults);
@@ -273,13 +280,18 @@ function readUsage(
   const metadata = generations.find((generation) => generation.message?.usage_metadata)?.message
     ?.usage_metadata;
   if (metadata && (isCount(metadata.input_tokens) || isCount(metadata.output_tokens))) {
+    // Named stores (no assignCount): a keyed store with changing keys is a slow one.
     const usage: RecordUsage = { source: "provider" };
-    assignCount(usage, "inputTokens", metadata.input_tokens);
-    assignCount(usage, "outputTokens", metadata.output_tokens);
-    assignCount(usage, "totalTokens", metadata.total_tokens);
-    assignCount(usage, "cacheReadTokens", metadata.input_token_details?.cache_read);
-    assignCount(usage, "cacheWriteTokens", metadata.input_token_details?.cache_creation);
-    assignCount(usage, "reasoningTokens", metadata.output_token_details?.reasoning);
+    if (isCount(metadata.input_tokens)) usage.inputTokens = metadata.input_tokens;
+    if (isCount(metadata.output_tokens)) usage.outputTokens = metadata.output_tokens;
+    if (isCount(metadata.total_tokens)) usage.totalTokens = metadata.total_tokens;
+    const inputDetails = metadata.input_token_details;
+    if (inputDetails) {
+      if (isCount(inputDetails.cache_read)) usage.cacheReadTokens = inputDetails.cache_read;
+      if (isCount(inputDetails.cache_creation)) usage.cacheWriteTokens = inputDetails.cache_creation;
+    }
+    const reasoning = metadata.output_token_details?.reasoning;
+    if (isCount(reasoning)) usage.reasoningTokens = reasoning;
     return completeTotal(usage);
   }
   const camel = llmOutput?.tokenUsage as Record<string, unknown> | undefined;

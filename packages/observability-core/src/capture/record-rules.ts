@@ -71,18 +71,31 @@ export function takeUserAndSession(
   handlerMetadata: Record<string, unknown>,
   defaults: { userId: string | undefined; sessionId: string | undefined },
 ): { userId?: string; sessionId?: string } {
-  const userId =
-    firstOf(runMetadata, USER_ID_KEYS) ?? defaults.userId ?? firstOf(handlerMetadata, USER_ID_KEYS);
-  const sessionId =
-    firstOf(runMetadata, SESSION_ID_KEYS) ?? defaults.sessionId ?? firstOf(handlerMetadata, SESSION_ID_KEYS);
-  for (const key of ["user_id", "userId", "session_id", "sessionId"]) {
-    if (typeof metadata[key] === "string") delete metadata[key];
-  }
+  // Named reads, not a loop over USER_ID_KEYS / SESSION_ID_KEYS: this runs for every record, and a
+  // keyed read with changing keys is a slow (megamorphic) one.
+  const userId = readUserId(runMetadata) ?? defaults.userId ?? readUserId(handlerMetadata);
+  const sessionId = readSessionId(runMetadata) ?? defaults.sessionId ?? readSessionId(handlerMetadata);
+  if (typeof metadata.user_id === "string") delete metadata.user_id;
+  if (typeof metadata.userId === "string") delete metadata.userId;
+  if (typeof metadata.session_id === "string") delete metadata.session_id;
+  if (typeof metadata.sessionId === "string") delete metadata.sessionId;
   if (sessionId !== undefined && metadata.thread_id === sessionId) delete metadata.thread_id;
   const result: { userId?: string; sessionId?: string } = {};
   if (userId) result.userId = userId;
   if (sessionId) result.sessionId = sessionId;
   return result;
+}
+
+/** The user id of metadata, by `USER_ID_KEYS`. */
+function readUserId(source: Record<string, unknown>): string | undefined {
+  return nonEmptyString(source.user_id) ?? nonEmptyString(source.userId);
+}
+
+/** The session id of metadata, by `SESSION_ID_KEYS`. */
+function readSessionId(source: Record<string, unknown>): string | undefined {
+  return (
+    nonEmptyString(source.session_id) ?? nonEmptyString(source.sessionId) ?? nonEmptyString(source.thread_id)
+  );
 }
 
 /**
@@ -94,10 +107,6 @@ export function isStreamedRun(params: Record<string, unknown>, receivedStream: b
   return receivedStream || params.stream === true || params.streaming === true;
 }
 
-function firstOf(source: Record<string, unknown>, keys: readonly string[]): string | undefined {
-  for (const key of keys) {
-    const value = source[key];
-    if (typeof value === "string" && value !== "") return value;
-  }
-  return undefined;
+function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
 }

@@ -34,7 +34,7 @@ const DATA_URL = /^data:([\w.+-]+\/[\w.+-]+)?((?:;[\w-]+=[^;,]*)*);base64,/i;
  * value can break capture or export. `size` accumulates an estimate of the serialized length.
  */
 export function toJsonSafe(value: unknown, maxChars: number, size?: SizeCounter): unknown {
-  return copyRoot(value, { maxChars, size: size ?? { chars: 0 }, seen: new WeakSet(), cutContainers: true });
+  return copyRoot(value, maxChars, size ?? { chars: 0 }, true);
 }
 
 /**
@@ -43,7 +43,7 @@ export function toJsonSafe(value: unknown, maxChars: number, size?: SizeCounter)
  * conversation keeps every message, as at capture).
  */
 export function toJsonSafeRecord(value: unknown, maxChars: number, size?: SizeCounter): unknown {
-  return copyRoot(value, { maxChars, size: size ?? { chars: 0 }, seen: new WeakSet(), cutContainers: false });
+  return copyRoot(value, maxChars, size ?? { chars: 0 }, false);
 }
 
 interface CopyContext {
@@ -54,17 +54,18 @@ interface CopyContext {
   cutContainers: boolean;
 }
 
-function copyRoot(value: unknown, context: CopyContext): unknown {
-  const counter = context.size;
-  const maxChars = context.maxChars;
+function copyRoot(value: unknown, maxChars: number, counter: SizeCounter, cutContainers: boolean): unknown {
   try {
+    // Primitives and flat objects (most params and metadata) need no cycle tracking: the
+    // WeakSet and context of the full copy are only made for the rest.
+    if (value === null || typeof value !== "object") return copyPrimitive(value, maxChars, counter, "");
     let flat: Record<string, unknown> | undefined;
     try {
       flat = copyFlat(value, maxChars, counter);
     } catch {
       // A hostile object: the full copy isolates what throws.
     }
-    return flat ?? copy(value, context, 0, "");
+    return flat ?? copy(value, { maxChars, size: counter, seen: new WeakSet(), cutContainers }, 0, "");
   } catch {
     counter.chars += UNSERIALIZABLE.length + 2;
     return UNSERIALIZABLE;
@@ -111,8 +112,8 @@ function copyFlat(value: unknown, maxChars: number, size: SizeCounter): Record<s
   return result;
 }
 
-function copy(value: unknown, context: CopyContext, depth: number, parentMimeType: string): unknown {
-  const { maxChars, seen, size } = context;
+/** A value that is not an object (or `null`), as JSON has it; `undefined` when JSON leaves it out. */
+function copyPrimitive(value: unknown, maxChars: number, size: SizeCounter, parentMimeType: string): unknown {
   size.chars += 8;
   switch (typeof value) {
     case "string": {
@@ -131,7 +132,14 @@ function copy(value: unknown, context: CopyContext, depth: number, parentMimeTyp
     case "symbol":
       return undefined;
   }
-  if (value === null) return null;
+  return null;
+}
+
+function copy(value: unknown, context: CopyContext, depth: number, parentMimeType: string): unknown {
+  const { maxChars, seen, size } = context;
+  if (value === null || typeof value !== "object")
+    return copyPrimitive(value, maxChars, size, parentMimeType);
+  size.chars += 8;
   const object = value as object;
   try {
     if (seen.has(object)) return "[Circular]";

@@ -38,12 +38,18 @@ export class BenchChatModel extends BaseChatModel {
     return { model: "bench-model", temperature: 0.2 };
   }
 
+  // One object literal, as provider packages write it (ChatOpenAI's shape). Spreading
+  // `super.getLsParams()` and redefining its keys, as test fakes do, makes V8 give the run metadata a
+  // new hidden class on every call, which no real model does and which makes every handler that reads
+  // the metadata pay for it on every call.
   override getLsParams(options: this["ParsedCallOptions"]) {
     return {
-      ...super.getLsParams(options),
       ls_provider: "fake",
       ls_model_name: "bench-model",
       ls_model_type: "chat" as const,
+      ls_temperature: 0.2,
+      ls_max_tokens: undefined,
+      ls_stop: options.stop,
     };
   }
 

@@ -157,11 +157,14 @@ function buildChild(): string {
 }
 
 interface ChildRun {
+  pid: number | undefined;
   variant: InstructionVariant;
   report: ChildReport;
   sections: number[];
   lastSectionFile: string;
 }
+
+const perfMap = process.argv.includes("--perf-map");
 
 function runChild(variant: InstructionVariant, childPath: string, sinkUrl: string): Promise<ChildRun> {
   const outputBase = join(workDirectory, `${variant.key}.callgrind`);
@@ -190,11 +193,15 @@ function runChild(variant: InstructionVariant, childPath: string, sinkUrl: strin
     "--dump-line=no",
     process.execPath,
     ...NODE_FLAGS,
+    // `--perf-map`: V8 lists its JIT code in /tmp/perf-<pid>.map, which names the `???:0x…` entries
+    // of the profile (copied beside it).
+    ...(perfMap ? ["--perf-basic-prof"] : []),
     childPath,
     JSON.stringify(request),
   ];
   return new Promise<ChildRun>((resolve, reject) => {
-    const child = spawn("valgrind", args, { stdio: ["ignore", "pipe", "pipe"], cwd: benchDirectory });
+    // In the work directory: V8 writes its own logs (with `--perf-map`) where it runs.
+    const child = spawn("valgrind", args, { stdio: ["ignore", "pipe", "pipe"], cwd: workDirectory });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => {
@@ -232,7 +239,13 @@ function runChild(variant: InstructionVariant, childPath: string, sinkUrl: strin
         for (let part = 2; part <= report.markers; part += 2) {
           sections.push(readTotal(`${outputBase}.${part}`));
         }
-        resolve({ variant, report, sections, lastSectionFile: `${outputBase}.${report.markers}` });
+        resolve({
+          pid: child.pid,
+          variant,
+          report,
+          sections,
+          lastSectionFile: `${outputBase}.${report.markers}`,
+        });
       } catch (error) {
         reject(
           new Error(
@@ -278,6 +291,10 @@ export async function measureInstructions(
       results.set(variant.key, { key: variant.key, name: variant.name, perCall, sections });
       // The last section, for `callgrind_annotate` (see BENCHMARKS.md).
       copyFileSync(run.lastSectionFile, join(profileDirectory, `${variant.key}.callgrind`));
+      if (perfMap && existsSync(`/tmp/perf-${run.pid}.map`)) {
+        copyFileSync(`/tmp/perf-${run.pid}.map`, join(profileDirectory, `${variant.key}.perf.map`));
+        rmSync(`/tmp/perf-${run.pid}.map`);
+      }
       onProgress(
         `${variant.name}: ${perCall} instructions/call (${((performance.now() - started) / 1000).toFixed(0)} s)`,
       );

@@ -20,6 +20,145 @@ const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 32, maxFreeSock
 
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
 
+/** One request of `nodeRequest`: what the HTTP client has already resolved (URL, merged headers, body). */
+export interface NodeRequest {
+  /** Absolute http(s) URL, query included. */
+  url: string;
+  method: string;
+  /** Header names in lower case. */
+  headers: Record<string, string>;
+  body?: string | Uint8Array;
+  signal: AbortSignal;
+  /** Set to `sent: true` once the whole request was handed to the network. */
+  attempt: TransportAttempt;
+  /** Most bytes of the answer read; the connection is dropped beyond that. */
+  maxResponseBytes: number;
+}
+
+/** The answer of `nodeRequest`, body read (at most `maxResponseBytes` of it). */
+export interface NodeResponse {
+  status: number;
+  statusText: string;
+  headers: Headers;
+  text: string;
+  /** The answer was larger than `maxResponseBytes`; `text` holds its first bytes. */
+  truncated: boolean;
+  /** Always false and "basic": redirects are never followed (the shape of a fetch `Response`). */
+  redirected: false;
+  type: "basic";
+  url: string;
+}
+
+/**
+ * The direct `node:http` path of the HTTP client on Node: the same keep-alive agents, unref'd
+ * sockets, "sent" signal and errors as `nodeTransport`, without building a web `Request` and
+ * `Response` around them (ky, undici's `Request`, a `ReadableStream`, a `TextDecoder`), which cost
+ * more CPU per request than the socket I/O itself. The answer's body is read here, at most
+ * `maxResponseBytes` of it.
+ */
+export function nodeRequest(request: NodeRequest): Promise<NodeResponse> {
+  return new Promise<NodeResponse>((resolve, reject) => {
+    const { signal, attempt, body, maxResponseBytes } = request;
+    const abortReason = () => signal.reason ?? new DOMException("This operation was aborted", "AbortError");
+    if (signal.aborted) {
+      reject(abortReason());
+      return;
+    }
+    let settled = false;
+    let incomingMessage: IncomingMessage | undefined;
+    const finish = (error: unknown, response?: NodeResponse) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener("abort", onAbort);
+      if (response) resolve(response);
+      else reject(error);
+    };
+    function onAbort() {
+      outgoing?.destroy();
+      incomingMessage?.destroy();
+      finish(abortReason());
+    }
+    let outgoing: ReturnType<typeof httpRequest> | undefined;
+    try {
+      const url = new URL(request.url);
+      const headers = request.headers;
+      if (body !== undefined) headers["content-length"] = String(Buffer.byteLength(body));
+      const isHttps = url.protocol === "https:";
+      outgoing = (isHttps ? httpsRequest : httpRequest)(
+        url,
+        { method: request.method, headers, agent: isHttps ? httpsAgent : httpAgent },
+        (incoming: IncomingMessage) => {
+          incomingMessage = incoming;
+          const status = incoming.statusCode ?? 0;
+          const chunks: Buffer[] = [];
+          let size = 0;
+          let truncated = false;
+          const done = () => {
+            const responseHeaders = new Headers();
+            for (let index = 0; index < incoming.rawHeaders.length; index += 2) {
+              responseHeaders.append(incoming.rawHeaders[index]!, incoming.rawHeaders[index + 1]!);
+            }
+            finish(undefined, {
+              status,
+              statusText: incoming.statusMessage ?? "",
+              headers: responseHeaders,
+              text: decodeUtf8(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)),
+              truncated,
+              redirected: false,
+              type: "basic",
+              url: request.url,
+            });
+          };
+          if (NULL_BODY_STATUS.has(status)) {
+            incoming.resume();
+            done();
+            return;
+          }
+          incoming.on("data", (chunk: Buffer) => {
+            if (settled || truncated) return;
+            if (size + chunk.byteLength > maxResponseBytes) {
+              // Too large: keep what fits, drop the connection, read no more.
+              chunks.push(chunk.subarray(0, maxResponseBytes - size));
+              size = maxResponseBytes;
+              truncated = true;
+              done();
+              incoming.destroy();
+              outgoing?.destroy();
+              return;
+            }
+            chunks.push(chunk);
+            size += chunk.byteLength;
+          });
+          incoming.on("end", done);
+          const lost = (error: unknown) => finish(error);
+          incoming.on("error", lost);
+          incoming.on("aborted", () => lost(new TypeError("terminated: the connection was lost")));
+        },
+      );
+      signal.addEventListener("abort", onAbort, { once: true });
+      // A request in flight must not keep the process alive (the agent refs a reused socket again).
+      outgoing.on("socket", (socket) => socket.unref());
+      outgoing.on("finish", () => {
+        attempt.sent = true;
+      });
+      // The shape of undici's network errors, so the client's error mapping treats both alike.
+      outgoing.on("error", (error) =>
+        finish(error instanceof DOMException ? error : new TypeError("fetch failed", { cause: error })),
+      );
+      outgoing.end(body);
+    } catch (error) {
+      // Invalid header or URL: nothing left.
+      finish(new TypeError("fetch failed", { cause: error }));
+    }
+  });
+}
+
+/** UTF-8 text as `TextDecoder` gives it: invalid bytes replaced, a leading byte order mark dropped. */
+function decodeUtf8(bytes: Buffer): string {
+  const text = bytes.toString("utf8");
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 /**
  * A `fetch` for ky built on `node:http`/`node:https` with keep-alive agents. Node's global fetch
  * costs several times more CPU per request, which telemetry pays on every export; this path

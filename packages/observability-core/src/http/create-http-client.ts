@@ -145,7 +145,6 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   // Chosen by runtime (see runtime/select-transport.ts); the user agent names runtime and transport.
   const httpTransport = selectTransport(options.fetch);
   const useNodeTransport = httpTransport.takesSerializedBody;
-  const userAgent = `${options.userAgent ?? "langchain-observability"} langchain-observability-core/${VERSION} (${detectRuntime()}; ${httpTransport.name})`;
   const instance: KyInstance = ky.create({
     timeout: false,
     retry: 0,
@@ -153,7 +152,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     redirect: "manual",
     fetch: httpTransport.fetch,
     headers: {
-      "user-agent": userAgent,
+      "user-agent": `${options.userAgent ?? "langchain-observability"} langchain-observability-core/${VERSION} (${detectRuntime()}; ${httpTransport.name})`,
       ...options.headers,
     },
   });
@@ -162,13 +161,6 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     [...secrets, ...laterSecrets, ...credentialsOfHeaders(request.headers)].filter(
       (secret): secret is string => typeof secret === "string" && secret.length >= 4,
     );
-
-  // Default headers in lower case, for the direct path (ky merges them itself).
-  const defaultHeaders = lowerCaseHeaders({
-    "user-agent": userAgent,
-    ...options.headers,
-  });
-  const direct = httpTransport.request;
 
   async function attempt(request: HttpRequest, url: string, context: AttemptContext): Promise<AttemptResult> {
     const controller = new AbortController();
@@ -182,25 +174,6 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const hasBody = request.json !== undefined || request.body !== undefined;
       const serialized =
         request.body ?? (useNodeTransport && hasBody ? JSON.stringify(request.json) : undefined);
-      if (direct) {
-        // Node: straight to node:http (see nodeRequest), the same request ky would build.
-        const merged = { ...defaultHeaders };
-        if (hasBody) merged["content-type"] = "application/json";
-        if (request.headers) Object.assign(merged, lowerCaseHeaders(request.headers));
-        // In the order a `Headers` object sends them (by name), as on the ky path.
-        const headers: Record<string, string> = {};
-        for (const name of Object.keys(merged).sort()) headers[name] = merged[name]!;
-        const response = await direct({
-          url: withSearchParams(url, request.searchParams),
-          method: request.method,
-          headers,
-          ...(serialized === undefined ? {} : { body: serialized }),
-          signal: controller.signal,
-          attempt: transport,
-          maxResponseBytes,
-        });
-        return { kind: "response", response, text: response.text, truncated: response.truncated };
-      }
       const response = await instance(url, {
         method: request.method,
         ...(hasBody && !useNodeTransport
@@ -379,11 +352,8 @@ interface AttemptContext {
   attempts: number;
 }
 
-/** What the client reads of an answer: a fetch `Response`, or the direct node:http path's answer. */
-type ResponseLike = Pick<Response, "status" | "headers" | "type" | "redirected" | "url">;
-
 type AttemptResult =
-  | { kind: "response"; response: ResponseLike; text: string; truncated: boolean }
+  | { kind: "response"; response: Response; text: string; truncated: boolean }
   | { kind: "timeout" | "aborted" | "network"; error: unknown; sent: boolean };
 
 function unknownNote(outcome: DeliveryOutcome): string {
@@ -515,7 +485,7 @@ function parseRetryAfter(headers: Headers): number | undefined {
 }
 
 function redirectError(
-  response: ResponseLike,
+  response: Response,
   where: { vendor: string; method: string; url: string },
 ): VendorApiError {
   const location = response.headers.get("location");
@@ -582,28 +552,4 @@ function describeNetworkError(error: unknown): string {
   const cause = error.cause as { code?: string; message?: string } | undefined;
   if (cause?.code) return `${error.message} (${cause.code})`;
   return cause?.message ? `${error.message} (${cause.message})` : error.message;
-}
-
-/** Header names in lower case (as a `Headers` object keeps them), values trimmed as it does. */
-function lowerCaseHeaders(headers: Record<string, string> | undefined): Record<string, string> {
-  const result: Record<string, string> = {};
-  if (!headers) return result;
-  for (const name in headers) {
-    if (!Object.hasOwn(headers, name)) continue;
-    const value = headers[name];
-    if (value === undefined) continue;
-    result[name.toLowerCase()] = String(value).trim();
-  }
-  return result;
-}
-
-/** The URL with `searchParams` as its query (replacing any), as ky builds it. */
-function withSearchParams(url: string, searchParams: HttpRequest["searchParams"]): string {
-  if (!searchParams) return url;
-  const entries: Array<[string, string]> = [];
-  for (const [key, value] of Object.entries(searchParams)) {
-    if (value !== undefined) entries.push([key, String(value)]);
-  }
-  if (entries.length === 0) return url;
-  return url.replace(/(?:\?.*?)?(?=#|$)/, `?${new URLSearchParams(entries).toString()}`);
 }

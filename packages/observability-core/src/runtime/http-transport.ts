@@ -1,5 +1,3 @@
-import type { NodeRequest, NodeResponse } from "../http/node-transport";
-
 /** How the HTTP client sends a request: which `fetch` ky gets, and what that fetch expects. */
 export interface HttpTransport {
   /**
@@ -11,9 +9,4 @@ export interface HttpTransport {
   fetch: typeof globalThis.fetch;
   /** The body travels already serialized in `init.observabilityBody` instead of ky's `json`. */
   takesSerializedBody: boolean;
-  /**
-   * The node:http transport's direct path: the client sends through it without ky and without web
-   * `Request`/`Response` objects (much less CPU per request). Only the Node build has it.
-   */
-  request?: (request: NodeRequest) => Promise<NodeResponse>;
 }

@@ -1,4 +1,4 @@
-import { nodeRequest, nodeTransport } from "../http/node-transport";
+import { nodeTransport } from "../http/node-transport";
 import type { HttpTransport } from "./http-transport";
 
 /**
@@ -10,10 +10,5 @@ import type { HttpTransport } from "./http-transport";
 export function platformTransport(): HttpTransport | undefined {
   const versions = typeof process === "undefined" ? undefined : process.versions;
   if (typeof versions?.node !== "string") return undefined;
-  return {
-    name: "node-http",
-    fetch: nodeTransport as typeof globalThis.fetch,
-    takesSerializedBody: true,
-    request: nodeRequest,
-  };
+  return { name: "node-http", fetch: nodeTransport as typeof globalThis.fetch, takesSerializedBody: true };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { runScript, sourceEntries } from "../../test/run-script";
 import { createSeededFaults, type Emulator, normalizeForSnapshot, startEmulator } from "./index";
 
 /** A vendor that stores the JSON body of `POST /items` and answers 201 with its id. */
@@ -327,4 +328,32 @@ describe("normalizeForSnapshot", () => {
     expect(output).toEqual({ id: "<id-1>", self: "<cycle>" });
     expect(input.id).toBe("0b9c7a52-3f1e-4d2a-9c55-1e2f3a4b5c6d");
   });
+});
+
+describe("the testing entry without msw installed", () => {
+  it("serves an emulator; only startMockServer needs msw, and says so when called", async () => {
+    // A resolve hook that refuses "msw", as in a project that never installed it.
+    const hook = `export async function resolve(specifier, context, next) {
+      if (specifier === "msw" || specifier.startsWith("msw/")) {
+        const error = new Error("Cannot find package 'msw'");
+        error.code = "ERR_MODULE_NOT_FOUND";
+        throw error;
+      }
+      return next(specifier, context);
+    }`;
+    const result = await runScript(`
+      import { register } from "node:module";
+      register("data:text/javascript," + encodeURIComponent(${JSON.stringify(hook)}));
+      const testing = await import(${JSON.stringify(sourceEntries.testing)});
+      const emulator = await testing.startEmulator({
+        respond: (request, { store }) => (store(request.body), { status: 201, body: {} }),
+      });
+      const response = await fetch(emulator.url + "/items", { method: "POST", body: "{}" });
+      console.log("emulator", response.status, emulator.received.length);
+      await emulator.close();
+      console.log(await testing.startMockServer([]).then(() => "served", (error) => error.message));
+    `);
+    expect(result.stderr).toBe("");
+    expect(result.stdout.trim().split("\n")).toEqual(["emulator 201 1", "Cannot find package 'msw'"]);
+  }, 120_000);
 });

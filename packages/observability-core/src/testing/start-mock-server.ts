@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { getResponse, type RequestHandler } from "msw";
+import type { RequestHandler } from "msw";
 
 export interface MockServer {
   /** Base URL of the server, e.g. `http://127.0.0.1:49152`. */
@@ -24,8 +24,10 @@ export async function startMockServer(
   handlers: RequestHandler[],
   options: StartMockServerOptions = {},
 ): Promise<MockServer> {
+  // Loaded here, not at the top: the vendor emulators share this entry and must not need msw.
+  const { getResponse } = await import("msw");
   const server = createServer((incoming, outgoing) => {
-    void respond(handlers, incoming, outgoing, options).catch((error: unknown) => {
+    void respond(getResponse, handlers, incoming, outgoing, options).catch((error: unknown) => {
       if (!outgoing.headersSent) {
         outgoing.writeHead(500, { "content-type": "application/json" });
         outgoing.end(JSON.stringify({ error: "mock server failure", message: String(error) }));
@@ -51,6 +53,7 @@ export async function startMockServer(
 }
 
 async function respond(
+  getResponse: typeof import("msw").getResponse,
   handlers: RequestHandler[],
   incoming: IncomingMessage,
   outgoing: ServerResponse,

@@ -8,8 +8,9 @@ export function createTestConfig() {
       include: ["src/**/*.test.ts", "test/**/*.test.ts"],
       exclude: ["**/node_modules/**", "**/dist/**", "**/*.int.test.ts"],
       reporters: ["default", ["json", { outputFile: "test-results.json" }]],
-      testTimeout: 20_000,
-      hookTimeout: 20_000,
+      // Bounds that only catch a hang: on 2 loaded cores a test of a few ms can take seconds.
+      testTimeout: 60_000,
+      hookTimeout: 60_000,
       unstubEnvs: true,
       restoreMocks: true,
     },

@@ -95,7 +95,7 @@ export async function runSnippet(snippet: Snippet, options: RunSnippetOptions): 
       const timer = setTimeout(() => {
         killed = true;
         child.kill("SIGKILL");
-      }, options.timeoutMs ?? 60_000);
+      }, options.timeoutMs ?? 100_000);
       child.on("close", (exitCode, signal) => {
         clearTimeout(timer);
         resolve({ exitCode, signal, stdout, stderr, killed });

@@ -224,7 +224,7 @@ describe("reliability: 30 % transient faults, then recovery", () => {
       }
       expect(unhandled).not.toHaveBeenCalled();
     },
-    120_000,
+    300_000,
   );
 });
 
@@ -437,7 +437,7 @@ console.log("calls done");
       expect(stored).toHaveLength(25);
       expect(new Set(stored).size).toBe(25);
     },
-    120_000,
+    300_000,
   );
 });
 

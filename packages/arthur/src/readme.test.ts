@@ -97,7 +97,7 @@ function spanSummary() {
 }
 
 // Each snippet is a Node process started through tsx: seconds on a loaded machine, never a race.
-describe("README.md ts snippets run as written, against the emulators", { timeout: 120_000 }, () => {
+describe("README.md ts snippets run as written, against the emulators", { timeout: 300_000 }, () => {
   it("has the snippets this test knows", () => {
     expect(snippets).toHaveLength(9);
   });

@@ -52,7 +52,7 @@ afterAll(async () => {
   await Promise.all([openAi?.close(), collector?.close()]);
 });
 
-describe("README.md of core", () => {
+describe("README.md of core", { timeout: 300_000 }, () => {
   it("every ts block is run by a test", () => {
     const covered = snippets.map(
       (snippet) => COVERAGE.find(([marker]) => snippet.code.includes(marker))?.[1],

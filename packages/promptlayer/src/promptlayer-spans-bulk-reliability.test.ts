@@ -148,7 +148,7 @@ describe("PromptLayer /spans-bulk reliability", () => {
     expect(applied.some((fault) => fault.reset === "before-store")).toBe(true);
     expect(applied.some((fault) => fault.malformed === true)).toBe(true);
     expect(applied.some((fault) => fault.hangMs !== undefined)).toBe(true);
-  }, 120_000);
+  }, 300_000);
 
   test("async user callbacks that reject or never settle (plIdCallback, onError): every record delivered, no unhandled rejection", async () => {
     const CALLS = 60;
@@ -252,5 +252,5 @@ describe("PromptLayer /spans-bulk reliability", () => {
     expect(emulator.spans.every((stored) => stored.writes === 1)).toBe(true);
     const calls = loggedCalls();
     expect(new Set(calls).size).toBe(calls.length);
-  }, 120_000);
+  }, 300_000);
 });

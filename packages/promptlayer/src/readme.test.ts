@@ -21,7 +21,7 @@ const PACKAGE_DIR = join(import.meta.dirname, "..");
 const snippets = extractSnippets(join(PACKAGE_DIR, "README.md"));
 const API_KEY = "pl_readme_key";
 /** Only a hang reaches this: each script must exit by itself. */
-const SCRIPT_TIMEOUT_MS = 60_000;
+const SCRIPT_TIMEOUT_MS = 100_000;
 
 let emulator: PromptLayerEmulator;
 let openAi: OpenAiCompatibleServer;
@@ -101,7 +101,7 @@ describe("README.md", () => {
   });
 
   test("1. the Python handler's example: two model calls logged without flush(), their ids scored and linked", {
-    timeout: 90_000,
+    timeout: 300_000,
   }, async () => {
     await run(1);
     expect(emulator.spans).toHaveLength(2);
@@ -141,7 +141,7 @@ describe("README.md", () => {
   });
 
   test("2. a chain is one trace: four spans, the model call with its request log", {
-    timeout: 90_000,
+    timeout: 300_000,
   }, async () => {
     const result = await run(2);
     expect(result.stdout).toBe("Why did the chicken cross the road? To get to the other side.\n");
@@ -226,7 +226,7 @@ describe("README.md", () => {
     `);
   });
 
-  test("3. serverless: flush() before returning; the answer printed", { timeout: 90_000 }, async () => {
+  test("3. serverless: flush() before returning; the answer printed", { timeout: 300_000 }, async () => {
     const result = await run(3);
     expect(result.stdout).toBe("Why did the chicken cross the road? To get to the other side.\n");
     expect(emulator.requestLogs).toHaveLength(1);
@@ -237,7 +237,7 @@ describe("README.md", () => {
   });
 
   test("4. transport track-request: one /track-request, the id to plIdCallback", {
-    timeout: 90_000,
+    timeout: 300_000,
   }, async () => {
     const result = await run(4);
     expect(result.stdout).toBe("PromptLayer request 1\n");
@@ -253,13 +253,13 @@ describe("README.md", () => {
     });
   });
 
-  test("5. fan-out to two PromptLayer workspaces, one per transport", { timeout: 90_000 }, async () => {
+  test("5. fan-out to two PromptLayer workspaces, one per transport", { timeout: 300_000 }, async () => {
     await run(5, environment({ PROMPTLAYER_EVAL_API_KEY: API_KEY }));
     expect(emulator.requestLogs.map((log) => log.logRequest.tags)).toEqual([["prod"]]);
     expect(emulator.trackRequests).toHaveLength(1);
   });
 
-  test("6. the client: a registry template, raw and as a LangChain prompt", { timeout: 90_000 }, async () => {
+  test("6. the client: a registry template, raw and as a LangChain prompt", { timeout: 300_000 }, async () => {
     const result = await run(6);
     expect(result.stdout).toBe("example 1 completion\nTell me a joke about toasters.\n");
     expect(emulator.templateRequests.map((request) => request.body)).toEqual([
@@ -269,7 +269,7 @@ describe("README.md", () => {
   });
 
   test("7. the emulator in a user's own test: a 503 resent, one span, one request log", {
-    timeout: 90_000,
+    timeout: 300_000,
   }, async () => {
     const result = await run(7);
     expect(result.stdout).toMatch(/ok: true[\s\S]*exported: 1[\s\S]*\n1 1\n$/);
@@ -277,7 +277,7 @@ describe("README.md", () => {
 });
 
 describe("a script that never calls flush()", () => {
-  test("exits by itself, and PromptLayer received every record", { timeout: 90_000 }, async () => {
+  test("exits by itself, and PromptLayer received every record", { timeout: 300_000 }, async () => {
     const script: Snippet = {
       index: 0,
       line: 0,

@@ -26,7 +26,7 @@ import {
 const PACKAGE_DIR = join(import.meta.dirname, "..");
 const snippets = extractSnippets(join(PACKAGE_DIR, "README.md"));
 /** Only a hang reaches this: each script must exit by itself. */
-const SCRIPT_TIMEOUT_MS = 60_000;
+const SCRIPT_TIMEOUT_MS = 100_000;
 
 let trubrics: TrubricsTestServer;
 let openAi: OpenAiCompatibleServer;
@@ -95,7 +95,7 @@ describe("README.md", () => {
     );
   });
 
-  it("1. the ingestion API example sends one LLM event", { timeout: 90_000 }, async () => {
+  it("1. the ingestion API example sends one LLM event", { timeout: 300_000 }, async () => {
     await run(1, ingestionEnvironment());
 
     expect(receivedEvents()).toMatchInlineSnapshot(`
@@ -146,7 +146,7 @@ describe("README.md", () => {
     `);
   });
 
-  it("2. the legacy example signs in and writes one prompt document", { timeout: 90_000 }, async () => {
+  it("2. the legacy example signs in and writes one prompt document", { timeout: 300_000 }, async () => {
     await run(2, legacyEnvironment());
 
     expect(trubrics.emulator.receivedLlmEvents).toEqual([]);
@@ -202,7 +202,7 @@ describe("README.md", () => {
     `);
   });
 
-  it("3. a text LLM's generate() of two prompts logs two events", { timeout: 90_000 }, async () => {
+  it("3. a text LLM's generate() of two prompts logs two events", { timeout: 300_000 }, async () => {
     await run(3, ingestionEnvironment());
 
     expect(
@@ -227,7 +227,7 @@ describe("README.md", () => {
     `);
   });
 
-  it("4. per-call metadata overrides the handler's user and session", { timeout: 90_000 }, async () => {
+  it("4. per-call metadata overrides the handler's user and session", { timeout: 300_000 }, async () => {
     await run(4, ingestionEnvironment());
 
     expect(
@@ -249,14 +249,14 @@ describe("README.md", () => {
     `);
   });
 
-  it("5. a script that never calls flush() delivers and exits by itself", { timeout: 90_000 }, async () => {
+  it("5. a script that never calls flush() delivers and exits by itself", { timeout: 300_000 }, async () => {
     const result = await run(5, ingestionEnvironment());
 
     expect(result.stdout).toBe("Why did the chicken cross the road? To get to the other side.\n");
     expect(trubrics.emulator.receivedLlmEvents.map((event) => event.prompt)).toEqual(["Tell me a joke"]);
   });
 
-  it("6. flush() reports the delivery and shutdown() ends the handler", { timeout: 90_000 }, async () => {
+  it("6. flush() reports the delivery and shutdown() ends the handler", { timeout: 300_000 }, async () => {
     const result = await run(6, ingestionEnvironment());
 
     expect(JSON.parse(result.stdout)).toEqual({
@@ -271,7 +271,7 @@ describe("README.md", () => {
     expect(trubrics.emulator.receivedLlmEvents).toHaveLength(1);
   });
 
-  it("7. the fan-out example sends through createTrubricsExporter", { timeout: 90_000 }, async () => {
+  it("7. the fan-out example sends through createTrubricsExporter", { timeout: 300_000 }, async () => {
     await run(7, ingestionEnvironment());
 
     expect(trubrics.emulator.receivedLlmEvents.map(({ prompt, user_id }) => ({ prompt, user_id }))).toEqual([
@@ -279,7 +279,7 @@ describe("README.md", () => {
     ]);
   });
 
-  it("8. the testing example runs against its own emulator", { timeout: 90_000 }, async () => {
+  it("8. the testing example runs against its own emulator", { timeout: 300_000 }, async () => {
     // It starts its own emulator: no Trubrics environment at all.
     const result = await run(8, {});
 

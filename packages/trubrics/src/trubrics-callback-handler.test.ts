@@ -1067,7 +1067,7 @@ for (let index = 0; index < 12; index++) await model.invoke([new HumanMessage(\`
 console.log("done");
 `;
 
-  it("exits by itself, and every record reached both APIs", { timeout: 120_000 }, async () => {
+  it("exits by itself, and every record reached both APIs", { timeout: 300_000 }, async () => {
     const result = await runSnippet(
       { index: 1, line: 1, code: script },
       {

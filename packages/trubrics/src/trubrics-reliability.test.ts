@@ -179,7 +179,7 @@ describe.concurrent("30 % transient faults, then recovery: 0 records lost, 0 dup
   it.each([
     { transport: "ingestion" as const, seed: 0x5eed_0011 },
     { transport: "legacy" as const, seed: 0x5eed_0012 },
-  ])("$transport API", { timeout: 120_000 }, async ({ transport, seed }) => {
+  ])("$transport API", { timeout: 300_000 }, async ({ transport, seed }) => {
     // Legacy hangs need a client timeout; any legacy request may be resent, so a slow answer that
     // meets it changes no outcome. The ingestion faults here never hang.
     const scenario = await startScenario(transport, {
@@ -236,7 +236,7 @@ describe.concurrent("every kind of fault at 30 %: delivered once or counted, nev
   it.each([
     { transport: "ingestion" as const, seed: 0x5eed_0021 },
     { transport: "legacy" as const, seed: 0x5eed_0022 },
-  ])("$transport API", { timeout: 120_000 }, async ({ transport, seed }) => {
+  ])("$transport API", { timeout: 300_000 }, async ({ transport, seed }) => {
     // Hangs need a client timeout. On the ingestion API 10 s is far beyond any loopback answer, so
     // only hangs reach it; any legacy request may be resent, so there a slow answer changes nothing.
     const scenario = await startScenario(transport, {

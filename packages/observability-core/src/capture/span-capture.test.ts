@@ -1177,7 +1177,7 @@ describe("bounds", () => {
     expect(mostOpen).toBe(2);
     expect(handler.stats()).toMatchObject({ captured: 10_000, exported: 10_000, inFlightRuns: 0 });
     // 10,000 LangChain runs take seconds on a loaded 2-core machine: only a hang should reach this.
-  }, 120_000);
+  }, 300_000);
 
   it("10,000 runs open at once in one trace: at most maxInFlightRuns kept, nothing thrown, all accounted", async () => {
     const onError = vi.fn();
@@ -1221,7 +1221,7 @@ describe("bounds", () => {
     });
     expect(onError).not.toHaveBeenCalled();
     // 10,000 LangChain runs take seconds on a loaded 2-core machine: only a hang should reach this.
-  }, 120_000);
+  }, 300_000);
 
   it("200 levels deep: every level delivered with its parent, innermost first", async () => {
     const { exporter, callbacks, spans } = setup();

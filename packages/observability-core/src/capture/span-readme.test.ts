@@ -29,7 +29,7 @@ describe("README: spans", () => {
     )?.[1];
     expect(shown).toBeDefined();
     expect(result.stdout.trim()).toBe(shown);
-  }, 120_000);
+  }, 300_000);
 
   it("the span exporter example prints one line per span", async () => {
     const result = await runScript(fromSources(snippetContaining("printSpans")));
@@ -37,5 +37,5 @@ describe("README: spans", () => {
     const lines = result.stdout.trim().split("\n");
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^[0-9a-f-]{36} - chat FakeDetailedChatModel fake-chat-model success$/);
-  }, 120_000);
+  }, 300_000);
 });

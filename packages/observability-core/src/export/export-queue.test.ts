@@ -555,15 +555,16 @@ describe("over real HTTP", () => {
 
   it("a hang past the timeout and a 401: unknown and failed, reported, chain fine", async () => {
     const onError = vi.fn();
+    // The short timeout only where the sink hangs: an answer (the 401) must never race it.
     const cases = [
-      { fault: { hangMs: Number.POSITIVE_INFINITY }, expected: { failed: 0, unknown: 2 } },
-      { fault: { status: 401, body: { detail: "bad key" } }, expected: { failed: 2, unknown: 0 } },
+      { fault: { hangMs: Number.POSITIVE_INFINITY }, timeoutMs: 100, expected: { failed: 0, unknown: 2 } },
+      { fault: { status: 401, body: { detail: "bad key" } }, timeoutMs: 60_000, expected: { failed: 2, unknown: 0 } },
     ];
-    for (const { fault, expected } of cases) {
+    for (const { fault, timeoutMs, expected } of cases) {
       const sink = await startSink();
       sink.failNext(fault);
       const handler = new ObservabilityCallbackHandler({
-        exporters: [createSinkExporter(sink.url, { timeoutMs: 100, maxRetries: 1 })],
+        exporters: [createSinkExporter(sink.url, { timeoutMs, maxRetries: 1 })],
         onError,
       });
       await invokeMany(handler, 2);

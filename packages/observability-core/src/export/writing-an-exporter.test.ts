@@ -15,7 +15,7 @@ describe("README: Writing an exporter", () => {
     const code = snippet!.code
       .replaceAll('"@langchain-observability/core/testing"', JSON.stringify(sourceEntries.testing))
       .replaceAll('"@langchain-observability/core"', JSON.stringify(sourceEntries.core));
-    const result = await runScript(code, { hangBoundMs: 45_000 });
+    const result = await runScript(code, { hangBoundMs: 100_000 });
     expect(result).toMatchObject({ killed: false, status: 0, stderr: "" });
     expect(result.stdout).toMatchInlineSnapshot(`
       "{

@@ -25,7 +25,7 @@ const packageVersion = (
 ).version;
 const snippets = extractSnippets(fileURLToPath(new URL("../../docs/otlp.md", import.meta.url)));
 
-describe("docs/otlp.md", () => {
+describe("docs/otlp.md", { timeout: 300_000 }, () => {
   let openAi: OpenAiCompatibleServer;
   beforeAll(async () => {
     openAi = await startOpenAiCompatibleServer();

@@ -88,7 +88,7 @@ describe("drain when the process is about to exit (beforeExit)", () => {
     const runIds = JSON.parse(result.stdout) as string[];
     expect(runIds).toHaveLength(4);
     expect([...sink.received].sort()).toEqual([...runIds].sort());
-  }, 120_000);
+  }, 300_000);
 
   it("gives up at flushTimeoutMs when the vendor hangs, instead of holding the process open", async () => {
     sink = await startSink({ answer: false });
@@ -101,7 +101,7 @@ describe("drain when the process is about to exit (beforeExit)", () => {
     expect(JSON.parse(result.stdout)).toHaveLength(4);
     // The vendor did receive the requests; they were aborted unanswered at the deadline.
     expect(sink.received).toHaveLength(4);
-  }, 120_000);
+  }, 300_000);
 
   it("does nothing after shutdown(): the handler is deregistered", async () => {
     sink = await startSink({ answer: true });
@@ -123,7 +123,7 @@ describe("drain when the process is about to exit (beforeExit)", () => {
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({ before: 1, after: 1, listeners: 0 });
-  }, 120_000);
+  }, 300_000);
 });
 
 describe("an awaited flush()", () => {
@@ -155,7 +155,7 @@ describe("an awaited flush()", () => {
       { flushed: 1, timedOut: false },
       { flushed: 2, timedOut: false },
     ]);
-  }, 120_000);
+  }, 300_000);
 });
 
 describe("exit drain registry", () => {

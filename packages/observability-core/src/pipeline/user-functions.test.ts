@@ -103,7 +103,7 @@ describe("user functions that return rejected promises never crash the process",
           `[langchain-observability] ObservabilityError: mask threw; the record was dropped: mask bug ${count}`,
       ),
     );
-  }, 120_000);
+  }, 300_000);
 
   it("an async mask that rejects: the record is dropped and reported, no unhandled rejection", async () => {
     const result = await runScript(`
@@ -123,5 +123,5 @@ describe("user functions that return rejected promises never crash the process",
     expect(result.stderr).toBe(
       "[langchain-observability] ObservabilityError: mask returned a promise; mask must be synchronous (return the record, or null to drop it). Records are dropped until it is fixed.\n",
     );
-  }, 120_000);
+  }, 300_000);
 });

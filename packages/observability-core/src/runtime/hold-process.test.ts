@@ -20,7 +20,8 @@ async function startServer(answerAfterMs: number | undefined): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-describe("requests and the process lifetime (node:http transport)", () => {
+// Child processes (Node + tsx): the bounds only catch a hang, and a loaded machine starts them slowly.
+describe("requests and the process lifetime (node:http transport)", { timeout: 300_000 }, () => {
   it("holds the process for a request someone awaits, so a script gets its answer", async () => {
     // Without the hold, the script would exit (code 13, unsettled top-level await) while the server
     // waits: the transport's sockets are unref'd. With it, the answer's timing does not matter.
@@ -47,7 +48,7 @@ describe("requests and the process lifetime (node:http transport)", () => {
       void client.request({ method: "PUT", path: "events", json: [1], signal: new AbortController().signal });
       console.log("script ended");
       `,
-      { env: { ACME_URL: url }, hangBoundMs: 60_000 },
+      { env: { ACME_URL: url }, hangBoundMs: 100_000 },
     );
     expect(result).toMatchObject({ status: 0, killed: false, stdout: "script ended\n" });
   });

@@ -355,5 +355,5 @@ describe("the testing entry without msw installed", () => {
     `);
     expect(result.stderr).toBe("");
     expect(result.stdout.trim().split("\n")).toEqual(["emulator 201 1", "Cannot find package 'msw'"]);
-  }, 120_000);
+  }, 300_000);
 });

@@ -51,7 +51,7 @@ afterEach(async () => {
 function common() {
   return {
     arthurUrl: arthur.url,
-    timeoutMs: 2000,
+    timeoutMs: 30_000,
     maxRetries: 1,
     onError: (error: unknown) => errors.push(error),
   };

@@ -40,7 +40,7 @@ function createHandler(overrides: Record<string, unknown> = {}) {
     arthurUrl: arthur.url,
     apiKey: API_KEY,
     modelId: "arthur-llm-model",
-    timeoutMs: 2000,
+    timeoutMs: 30_000,
     maxRetries: 2,
     flushIntervalMs: 60_000,
     onError: (error: unknown) => errors.push(error),
@@ -264,7 +264,7 @@ describe("transport failures", () => {
 
   it("a request that hangs past timeoutMs: the chain still succeeds, and the record goes out again", async () => {
     // The hung request never answers (no race): the client gives up after timeoutMs.
-    const handler = createHandler({ timeoutMs: 2000, maxRetries: 0 });
+    const handler = createHandler({ timeoutMs: 5000, maxRetries: 0 });
     arthur.emulator.failNext({ route: ARTHUR_ROUTES.inferences, hangMs: Number.POSITIVE_INFINITY });
     const llm = new FakeDetailedLLM({ responses: ["still fine"], callbacks: [handler] });
     expect(await llm.invoke("a")).toBe("still fine");
@@ -273,7 +273,7 @@ describe("transport failures", () => {
     expect(ExportTimeoutError.isInstance(errors[0])).toBe(true);
     expect(messages()).toMatchInlineSnapshot(`
       [
-        "Arthur: POST http://127.0.0.1:<port>/api/v3/models/arthur-llm-model/inferences timed out after 2000 ms",
+        "Arthur: POST http://127.0.0.1:<port>/api/v3/models/arthur-llm-model/inferences timed out after 5000 ms",
       ]
     `);
   });
@@ -606,7 +606,7 @@ describe("secrets", () => {
         arthurLogin: LOGIN,
         arthurPassword: PASSWORD,
         modelId: "arthur-llm-model",
-        timeoutMs: 2000,
+        timeoutMs: 5000,
         maxRetries: 0,
         flushIntervalMs: 60_000,
         ...(onError ? { onError } : {}),
@@ -666,7 +666,7 @@ describe("secrets", () => {
       new ArthurCallbackHandler({
         arthurUrl: arthur.url,
         modelId: "arthur-llm-model",
-        timeoutMs: 2000,
+        timeoutMs: 30_000,
         maxRetries: 0,
         flushIntervalMs: 60_000,
         fetch: echoingFetch,

@@ -521,7 +521,7 @@ describe("bad input", () => {
         arthurUrl: arthur.url,
         apiKey: API_KEY,
         modelId: "arthur-llm-model",
-        timeoutMs: 2000,
+        timeoutMs: 30_000,
         maxRetries: 1,
         flushIntervalMs: 60_000,
         mask: (record) => {

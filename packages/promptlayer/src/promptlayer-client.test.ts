@@ -159,7 +159,7 @@ describe("PromptLayerClient tracking", () => {
       apiKey: API_KEY,
       baseUrl: emulator.url,
       maxRetries: 0,
-      timeoutMs: 150,
+      timeoutMs: 5000,
     });
     emulator.failNext({ route: emulator.routes.createGroup, hangMs: Number.POSITIVE_INFINITY });
     const error = await quick.groups.create().catch((caught: unknown) => caught);

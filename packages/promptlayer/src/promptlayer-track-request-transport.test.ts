@@ -661,7 +661,7 @@ describe("PromptLayerCallbackHandler failure paths", () => {
   test("a request that hangs past timeoutMs: never resent (PromptLayer may have logged it), counted as unknown", async () => {
     emulator.failNext({ route: emulator.routes.trackRequest, hangMs: Number.POSITIVE_INFINITY });
     const errors: unknown[] = [];
-    const handler = createHandler({ timeoutMs: 200, maxRetries: 3, onError: (error) => errors.push(error) });
+    const handler = createHandler({ timeoutMs: 5000, maxRetries: 3, onError: (error) => errors.push(error) });
     const chat = new FakeDetailedChatModel({ responses: [{ content: "ok" }], callbacks: [handler] });
     expect((await chat.invoke("hi")).content).toBe("ok");
     expect(await handler.flush()).toMatchObject({
@@ -675,7 +675,7 @@ describe("PromptLayerCallbackHandler failure paths", () => {
     expect(ExportTimeoutError.isInstance(errors[0])).toBe(true);
     expect((errors[0] as ExportTimeoutError).outcome).toBe("unknown");
     expect((errors[0] as Error).message).toMatch(
-      new RegExp(`^PromptLayer: POST ${emulator.url}/track-request timed out after 200 ms`),
+      new RegExp(`^PromptLayer: POST ${emulator.url}/track-request timed out after 5000 ms`),
     );
   });
 
@@ -765,7 +765,7 @@ describe("PromptLayerCallbackHandler failure paths", () => {
       },
     });
     // Only the hang meets the short timeout: the other requests get the default generous one.
-    const hanging = createHandler({ maxRetries: 1, timeoutMs: 200, onError: (error) => seen.push(error) });
+    const hanging = createHandler({ maxRetries: 1, timeoutMs: 5000, onError: (error) => seen.push(error) });
     for (const [prompt, target] of [
       ["500", handler],
       ["hang", hanging],

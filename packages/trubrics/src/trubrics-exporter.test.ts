@@ -204,7 +204,7 @@ describe("ingestion API failures", () => {
   });
 
   it("never resends a publish that timed out: Trubrics may have stored it (at most once)", async () => {
-    const { handler, errors } = ingestion({ timeoutMs: 300, maxRetries: 2 });
+    const { handler, errors } = ingestion({ timeoutMs: 5000, maxRetries: 2 });
     trubrics.emulator.failNext({
       route: trubrics.emulator.routes.publishLlmEvents,
       hangMs: Number.POSITIVE_INFINITY,
@@ -217,7 +217,7 @@ describe("ingestion API failures", () => {
     expect(statuses()).toEqual(["publish_llm_events hang"]);
     expect(ExportTimeoutError.isInstance(errors[0])).toBe(true);
     expect(messageOf(errors[0])).toMatchInlineSnapshot(
-      `"Trubrics: POST <emulator>/publish_llm_events timed out after 300 ms; the vendor may have stored it, so it is not sent again"`,
+      `"Trubrics: POST <emulator>/publish_llm_events timed out after 5000 ms; the vendor may have stored it, so it is not sent again"`,
     );
   });
 
@@ -575,7 +575,7 @@ describe("secrets", () => {
 
   /** Runs failure scenarios of both transports; `make` builds each handler with the scenario's options. */
   async function runScenarios(make: (options: TrubricsCallbackHandlerOptions) => TrubricsCallbackHandler) {
-    const base = { timeoutMs: 300, maxRetries: 0, flushIntervalMs: 60_000 };
+    const base = { timeoutMs: 5000, maxRetries: 0, flushIntervalMs: 60_000 };
     const ingestionBase = { ...base, apiKey: TEST_API_KEY, host: trubrics.url };
     const legacyBase = { ...base, ...trubrics.legacy };
     const scenarios: Array<[TrubricsCallbackHandlerOptions, () => void]> = [

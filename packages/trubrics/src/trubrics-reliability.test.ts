@@ -304,7 +304,7 @@ describe.concurrent("every kind of fault at 30 %: delivered once or counted, nev
 
 describe("faults after the vendor stored the record", () => {
   it("a legacy create that times out after Firestore stored it is delivered once, counted once", async () => {
-    const scenario = await startScenario("legacy", { timeoutMs: 500 });
+    const scenario = await startScenario("legacy", { timeoutMs: 5000 });
     const { trubrics, handler, errors } = scenario;
     try {
       // The first create and its first resend hang; the test releases them once both arrived, so the

@@ -164,7 +164,7 @@ describe("createHttpClient", () => {
       const sink = await startSink();
       sink.failNext({ hangMs: Number.POSITIVE_INFINITY, times: 5 });
       const error = await failure(
-        client(sink.url, { timeoutMs: 100, maxRetries: 3 }).request({
+        client(sink.url, { timeoutMs: 5000, maxRetries: 3 }).request({
           method: "POST",
           path: "ingest",
           json: {},
@@ -173,7 +173,7 @@ describe("createHttpClient", () => {
       expect(ExportTimeoutError.isInstance(error)).toBe(true);
       expect(error.outcome).toBe("unknown");
       expect(error.message).toBe(
-        `Acme: POST ${sink.url}/ingest timed out after 100 ms; the vendor may have stored it, so it is not sent again`,
+        `Acme: POST ${sink.url}/ingest timed out after 5000 ms; the vendor may have stored it, so it is not sent again`,
       );
       expect(sink.requests).toHaveLength(1);
     });
@@ -182,10 +182,10 @@ describe("createHttpClient", () => {
       const sink = await startSink();
       sink.failNext({ hangMs: Number.POSITIVE_INFINITY, times: 5 });
       const error = await failure(
-        client(sink.url, { timeoutMs: 100, maxRetries: 2 }).request({ method: "GET", path: "ingest" }),
+        client(sink.url, { timeoutMs: 5000, maxRetries: 2 }).request({ method: "GET", path: "ingest" }),
       );
       expect(error).toMatchObject({ outcome: "failed", isRetryable: true });
-      expect(error.message).toBe(`Acme: GET ${sink.url}/ingest timed out after 100 ms`);
+      expect(error.message).toBe(`Acme: GET ${sink.url}/ingest timed out after 5000 ms`);
       expect(sink.requests).toHaveLength(3);
     });
 
@@ -348,7 +348,7 @@ describe("createHttpClient", () => {
         const sink = await startSink();
         sink.failNext(fault);
         const http = client(sink.url, {
-          timeoutMs: 100,
+          timeoutMs: 5000,
           maxRetries: 0,
           headers: { authorization: "header-secret-1" },
         });

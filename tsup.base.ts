@@ -11,12 +11,18 @@ export function createPackageBuild(packageDirectory: string, entry: Record<strin
     entry,
     format: ["esm", "cjs"],
     dts: true,
-    // No source maps: the output is unminified, readable JS, and maps would double the install size.
     sourcemap: false,
     clean: true,
     target: "node20",
-    splitting: false,
+    // Code shared by the entries (`index`, `testing`, `otlp` …) goes in chunks, in ESM and in CJS,
+    // instead of into a copy per entry.
+    splitting: true,
     treeshake: true,
     define: { __PACKAGE_VERSION__: JSON.stringify(manifest.version) },
+    // Printed without indentation and line breaks, names and code kept (no identifier
+    // mangling, so stack traces still name our functions): about a quarter off what users install
+    // (issue 16: ≤ 1 MB with the dependencies). A formatter (Prettier, the editor's) restores a
+    // readable file; there are no source maps, which would double the install again.
+    minifyWhitespace: true,
   };
 }

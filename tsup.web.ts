@@ -1,45 +1,61 @@
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, readdirSync } from "node:fs";
+import { basename, join, relative, resolve } from "node:path";
 import type { Options } from "tsup";
 import { createPackageBuild } from "./tsup.base.ts";
 
 type EsbuildPlugin = NonNullable<Options["esbuildPlugins"]>[number];
 
-/**
- * A module `x.ts` with a sibling `x.web.ts` is replaced by that sibling: this is how a Node-only
- * import (`node:http`, `node:readline`) stays out of what Workers, edge functions and browsers load.
- */
-const webSiblings: EsbuildPlugin = {
-  name: "web-siblings",
-  setup(build) {
-    build.onResolve({ filter: /^\.\.?\// }, (args) => {
-      const base = resolve(args.resolveDir, args.path.replace(/\.(ts|js)$/, ""));
-      const sibling = `${base}.web.ts`;
-      return existsSync(sibling) ? { path: sibling } : undefined;
-    });
-  },
-};
-
-/**
- * The web build of a package's entries, in `dist/web/` beside the Node build, for the `workerd`,
- * `edge-light`, `worker` and `browser` conditions of its `exports`. Built for the browser
- * platform, so a Node built-in that slips in fails the build instead of a user's bundle. Types are
- * the Node build's (the API is the same).
- */
-export function createWebBuild(packageDirectory: string, entry: Record<string, string>): Options {
-  return {
-    ...createPackageBuild(packageDirectory, entry),
-    outDir: "dist/web",
-    dts: false,
-    // The Node build (same dist folder, built in parallel) cleans; it spares dist/web.
-    clean: false,
-    platform: "browser",
-    target: "es2022",
-    esbuildPlugins: [webSiblings],
-  };
+/** A module `x.ts` with a sibling `x.web.ts`: the Node and the web version of one piece. */
+interface PlatformModule {
+  /** `x`: the file name, also the package's private import `#x`. */
+  name: string;
+  node: string;
+  web: string;
 }
 
-/** What the Node build of a package with a web build passes as `clean`: everything but `dist/web`. */
-export function cleanAllButWebBuild(): string[] {
-  return ["!web/**"];
+function findPlatformModules(sourceDirectory: string): PlatformModule[] {
+  const found: PlatformModule[] = [];
+  for (const entry of readdirSync(sourceDirectory, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !entry.name.endsWith(".web.ts")) continue;
+    const web = join(entry.parentPath, entry.name);
+    const node = web.replace(/\.web\.ts$/, ".ts");
+    if (existsSync(node)) found.push({ name: basename(node, ".ts"), node, web });
+  }
+  return found;
+}
+
+/**
+ * One build for every runtime. A module `x.ts` with a sibling `x.web.ts` (a Node-only import such as
+ * `node:http` or `node:readline` in the first, none in the second) is not bundled into the entries:
+ * they import `#x` instead, and the package's `imports` field picks `dist/x.js` (Node, Bun, Deno)
+ * or `dist/x.web.js` (the `workerd`, `edge-light`, `worker`, `browser` conditions of bundlers for
+ * Workers, edge functions, browsers), so no web bundler ever sees the Node module. Before, a second
+ * build of everything for the web (`dist/web/`) did this, doubling what users install.
+ * `tests/runtimes` bundles each package for those targets and checks no Node module is in it.
+ */
+export function createPlatformBuild(packageDirectory: string, entry: Record<string, string>): Options {
+  const modules = findPlatformModules(join(packageDirectory, "src"));
+  const platformEntries: Record<string, string> = {};
+  for (const module of modules) {
+    platformEntries[module.name] = relative(packageDirectory, module.node);
+    platformEntries[`${module.name}.web`] = relative(packageDirectory, module.web);
+  }
+  const platformImports: EsbuildPlugin = {
+    name: "platform-imports",
+    setup(build) {
+      build.onResolve({ filter: /^\.\.?\// }, (args) => {
+        if (args.kind === "entry-point") return undefined;
+        const base = resolve(args.resolveDir, args.path.replace(/\.(ts|js)$/, ""));
+        const module = modules.find((candidate) => candidate.node === `${base}.ts`);
+        return module ? { path: `#${module.name}`, external: true } : undefined;
+      });
+    },
+  };
+  const build = createPackageBuild(packageDirectory, { ...entry, ...platformEntries });
+  return {
+    ...build,
+    // Declarations for the public entries only: the platform modules are private.
+    dts: { entry },
+    esbuildPlugins: [platformImports],
+  };
 }

@@ -1,12 +1,8 @@
 import { defineConfig } from "tsup";
-import { createPackageBuild } from "../../tsup.base.ts";
-import { cleanAllButWebBuild, createWebBuild } from "../../tsup.web.ts";
+import { createPlatformBuild } from "../../tsup.web.ts";
 
-export default defineConfig([
-  {
-    ...createPackageBuild(process.cwd(), { index: "src/index.ts", testing: "src/testing/index.ts" }),
-    clean: cleanAllButWebBuild(),
-  },
-  // Workers, edge functions, browsers: arthur-password-prompt.web.ts instead of node:readline.
-  createWebBuild(process.cwd(), { index: "src/index.ts" }),
-]);
+// One build for Node and the web: `arthur-password-prompt.ts` (node:readline) and its `.web.ts`
+// sibling are picked by the `imports` conditions in package.json (see tsup.web.ts).
+export default defineConfig(
+  createPlatformBuild(process.cwd(), { index: "src/index.ts", testing: "src/testing/index.ts" }),
+);

@@ -1,17 +1,12 @@
 import { defineConfig } from "tsup";
-import { createPackageBuild } from "../../tsup.base.ts";
-import { cleanAllButWebBuild, createWebBuild } from "../../tsup.web.ts";
+import { createPlatformBuild } from "../../tsup.web.ts";
 
-export default defineConfig([
-  {
-    ...createPackageBuild(process.cwd(), {
-      index: "src/index.ts",
-      testing: "src/testing/index.ts",
-      otlp: "src/otlp/index.ts",
-    }),
-    splitting: true,
-    clean: cleanAllButWebBuild(),
-  },
-  // Workers, edge functions, browsers: the same API without Node's modules (see src/runtime/).
-  { ...createWebBuild(process.cwd(), { index: "src/index.ts", otlp: "src/otlp/index.ts" }), splitting: true },
-]);
+// One build for Node and the web: `runtime/platform-transport.ts` (node:http) and its `.web.ts`
+// sibling are picked by the `imports` conditions in package.json (see tsup.web.ts).
+export default defineConfig(
+  createPlatformBuild(process.cwd(), {
+    index: "src/index.ts",
+    testing: "src/testing/index.ts",
+    otlp: "src/otlp/index.ts",
+  }),
+);

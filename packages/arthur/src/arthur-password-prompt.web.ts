@@ -4,7 +4,7 @@ import type { ArthurPasswordPrompt, TerminalPasswordPromptOptions } from "./arth
 export type { ArthurPasswordPrompt, TerminalPasswordPromptOptions } from "./arthur-password-prompt";
 
 /**
- * The web build's prompt (Workers, edge functions, browsers): there is no terminal to ask on, so it
+ * The prompt for Workers, edge functions and browsers (`#arthur-password-prompt` in package.json): there is no terminal to ask on, so it
  * is never interactive, and `fromCredentials` asks for `arthurPassword` instead. This file replaces
  * `arthur-password-prompt.ts` there, keeping `node:readline` out of those bundles.
  */

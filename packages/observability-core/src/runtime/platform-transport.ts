@@ -2,10 +2,10 @@ import { nodeTransport } from "../http/node-transport";
 import type { HttpTransport } from "./http-transport";
 
 /**
- * The transport of the Node build (`dist/index.js`, what Node, Bun and Deno load): the keep-alive
- * `node:http` one wherever Node's modules exist. Workers, edge functions and browsers load the web
- * build instead, where `platform-transport.web.ts` replaces this file so that no bundler ever sees
- * `node:http` (see the `exports` conditions in package.json).
+ * The transport where Node's modules exist (what Node, Bun and Deno load): the keep-alive
+ * `node:http` one. Built as its own file and imported as `#platform-transport`: the `imports`
+ * field of package.json gives bundlers for Workers, edge functions and browsers
+ * `platform-transport.web.ts` instead, so that none ever sees `node:http` (see tsup.web.ts).
  */
 export function platformTransport(): HttpTransport | undefined {
   const versions = typeof process === "undefined" ? undefined : process.versions;

@@ -1,8 +1,9 @@
 import type { HttpTransport } from "./http-transport";
 
 /**
- * The transport of the web build (`dist/web/`: Workers, edge functions, browsers): none of
- * its own, so the runtime's `fetch` is used. This file replaces `platform-transport.ts` there.
+ * The transport for Workers, edge functions and browsers: none of its own, so the runtime's
+ * `fetch` is used. The `imports` field of package.json (`#platform-transport`) picks this file
+ * instead of `platform-transport.ts` for their bundlers' conditions.
  */
 export function platformTransport(): HttpTransport | undefined {
   return undefined;

@@ -190,6 +190,14 @@ export function createSpansBulkTransport(
     map: (record) => mapSpanToPromptLayer(record, { plTags }),
     async send(items, context) {
       const failures: VendorRecordFailure[] = [];
+      // UTF-8 takes at most 3 bytes per UTF-16 unit: when the whole batch fits by that bound, it is
+      // one request and no byte needs counting (the usual case: 100 spans of a few KB).
+      let upperBound = ENVELOPE_BYTES;
+      for (const item of items) upperBound += 3 * (item.json.length - 2) + 1;
+      if (upperBound <= maxRequestBytes) {
+        await post(items, context, failures);
+        return failures;
+      }
       // Cut the batch into requests of at most maxRequestBytes (the spans of one record stay together).
       let request: SpansItem[] = [];
       let requestBytes = ENVELOPE_BYTES;

@@ -89,9 +89,10 @@ export const INSTRUCTION_VARIANTS: InstructionVariant[] = [
   },
 ];
 
-/** The variants of `pnpm bench --quick` (CI): every gated vendor and what they are compared with. */
+/** The variants of `pnpm bench --quick` (CI): every gated variant and what they are compared with. */
 export const QUICK_INSTRUCTION_VARIANTS = [
   "no-op",
+  "core-memory",
   "trubrics",
   "arthur",
   "promptlayer",

@@ -7,10 +7,10 @@ import {
   type VendorExporter,
 } from "@langchain-observability/core";
 import { mapRunSpanToOtlp, type OtlpSpan } from "@langchain-observability/core/otlp";
-import type { ArthurModel } from "./arthur-api";
+import type { ArthurInference, ArthurModel } from "./arthur-api";
 import { createArthurEngineTransport } from "./arthur-engine-transport";
 import { ARTHUR_VENDOR } from "./arthur-error";
-import { createArthurInferencesTransport } from "./arthur-inferences-transport";
+import { createArthurInferencesTransport, PendingArthurDrafts } from "./arthur-inferences-transport";
 import {
   ARTHUR_CONNECTION_OPTION_KEYS,
   ARTHUR_ENGINE_OPTION_KEYS,
@@ -20,7 +20,6 @@ import {
   loadArthurEngineSettings,
   loadArthurSettings,
 } from "./arthur-settings";
-import { type ArthurInferenceDraft, mapRecordToArthurDrafts } from "./map-record-to-arthur";
 
 /** Options of `createArthurExporter`: where to connect, and which model receives the inferences. */
 export interface ArthurExporterOptions extends ArthurConnectionOptions {
@@ -94,16 +93,22 @@ export function createArthurExporter(options: ArthurExporterOptions): ArthurExpo
   // Resends are counted through the latest send's context (every context counts for this exporter).
   let onRetry: (() => void) | undefined;
   const transport = createArthurInferencesTransport(settings, target, () => onRetry?.());
-  const exporter = createVendorExporter<LLMRunRecord, ArthurInferenceDraft[]>({
+  const exporter = createVendorExporter<LLMRunRecord, ArthurInference[] | PendingArthurDrafts>({
     name,
     vendor: ARTHUR_VENDOR,
     maxBatchSize: MAX_INFERENCES_BATCH,
-    map: mapRecordToArthurDrafts,
+    // The final inferences once the model's attributes are known, so that their JSON (made by the
+    // kit) is the request body: each record is serialized once.
+    map: (record) => transport.map(record),
     secrets: () => transport.session.secrets(),
     send(items, context) {
       onRetry = context.onRetry;
       return transport.send(
-        items.map((item) => ({ recordId: item.record.recordId, drafts: item.wire })),
+        items.map(({ record, wire, json }) =>
+          wire instanceof PendingArthurDrafts
+            ? { recordId: record.recordId, drafts: wire.drafts }
+            : { recordId: record.recordId, drafts: [], resolved: { inferences: wire, json } },
+        ),
         context.signal,
       );
     },

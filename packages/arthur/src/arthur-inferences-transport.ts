@@ -1,6 +1,7 @@
 import {
   ExportTimeoutError,
   type HttpResponse,
+  type LLMRunRecord,
   truncateText,
   VendorApiError,
   type VendorRecordFailure,
@@ -17,6 +18,7 @@ import type { ArthurSettings } from "./arthur-settings";
 import {
   type ArthurAttributeMapping,
   type ArthurInferenceDraft,
+  mapRecordToArthurDrafts,
   resolveArthurAttributes,
   toArthurInference,
 } from "./map-record-to-arthur";
@@ -34,6 +36,22 @@ import {
 export interface ArthurInferencesItem {
   recordId: string;
   drafts: ArthurInferenceDraft[];
+  /**
+   * The record's inferences already written with the model's attribute names (see `map`), and their
+   * JSON text (an array), which goes into the request body as is: no second serialization.
+   */
+  resolved?: { inferences: ArthurInference[]; json: string };
+}
+
+/**
+ * A record's drafts mapped before the model's attribute names were known (the first batch of a
+ * model given by id): serialized as the drafts, resolved at send time.
+ */
+export class PendingArthurDrafts {
+  constructor(readonly drafts: ArthurInferenceDraft[]) {}
+  toJSON(): ArthurInferenceDraft[] {
+    return this.drafts;
+  }
 }
 
 /** Which model receives the inferences: one already known (with its attributes), or one to load. */
@@ -53,6 +71,11 @@ export interface ArthurInferencesTransport {
    * text attributes) is cached too, so it is not asked again on every batch.
    */
   connect(signal?: AbortSignal): Promise<ArthurModelConnection>;
+  /**
+   * A record's inferences with the model's attribute names when they are known (a model given, or
+   * connected), else its drafts to resolve at send time. Pure but for reading the loaded model.
+   */
+  map(record: LLMRunRecord): ArthurInference[] | PendingArthurDrafts;
   /** Sends the items' inferences in one request; records not listed in the result were delivered. */
   send(items: ArthurInferencesItem[], signal?: AbortSignal): Promise<VendorRecordFailure[]>;
 }
@@ -74,6 +97,8 @@ export function createArthurInferencesTransport(
       ? { model: target.model, attributes: resolveArthurAttributes(target.model) }
       : undefined;
   let connection: Promise<ArthurModelConnection> | undefined;
+  // The attribute names once known: records mapped from then on carry their final inferences.
+  let knownAttributes: ArthurAttributeMapping | undefined = known?.attributes;
   // Candidates already accepted of records that were partly refused, so a later send skips them.
   const accepted = new Map<string, Set<string>>();
 
@@ -83,7 +108,9 @@ export function createArthurInferencesTransport(
         await session.connect(signal);
         if (known) return known;
         const model = await getArthurModel(session, (target as { modelId: string }).modelId, signal);
-        return { model, attributes: resolveArthurAttributes(model) };
+        const attributes = resolveArthurAttributes(model);
+        knownAttributes = attributes;
+        return { model, attributes };
       })();
       connection = attempt;
       // A passing failure (network, 5xx, timeout) is tried again on the next send; others stay.
@@ -108,13 +135,31 @@ export function createArthurInferencesTransport(
   return {
     session,
     connect,
+    map(record) {
+      const drafts = mapRecordToArthurDrafts(record);
+      const attributes = knownAttributes;
+      return attributes
+        ? drafts.map((draft) => toArthurInference(draft, attributes))
+        : new PendingArthurDrafts(drafts);
+    },
     async send(items, signal) {
       const { model, attributes } = await connect(signal);
+      // The body from each record's JSON: the kit serialized the inferences once already.
+      const parts: string[] = [];
       const plans = items.map((item) => {
         const already = accepted.get(item.recordId);
-        const inferences = item.drafts
-          .filter((draft) => !already?.has(draft.partner_inference_id))
-          .map((draft) => toArthurInference(draft, attributes));
+        if (item.resolved && !already) {
+          if (item.resolved.inferences.length > 0) parts.push(item.resolved.json.slice(1, -1));
+          return { recordId: item.recordId, inferences: item.resolved.inferences };
+        }
+        // A record resent after Arthur accepted some of its candidates, or mapped before the model
+        // was known: its remaining inferences, serialized here.
+        const inferences = item.resolved
+          ? item.resolved.inferences.filter((inference) => !already?.has(inference.partner_inference_id))
+          : item.drafts
+              .filter((draft) => !already?.has(draft.partner_inference_id))
+              .map((draft) => toArthurInference(draft, attributes));
+        for (const inference of inferences) parts.push(JSON.stringify(inference));
         return { recordId: item.recordId, inferences };
       });
       const inferences = plans.flatMap((plan) => plan.inferences);
@@ -123,7 +168,13 @@ export function createArthurInferencesTransport(
         return [];
       }
       const url = session.url(`models/${encodeURIComponent(model.id)}/inferences`);
-      const response = await postArthurInferences(session, model.id, inferences, signal);
+      const response = await postArthurInferences(
+        session,
+        model.id,
+        inferences,
+        signal,
+        `[${parts.join(",")}]`,
+      );
       const outcomes = readInferenceOutcomes(response, inferences, (text) => session.redact(text));
       const failures: VendorRecordFailure[] = [];
       if (!outcomes) {
@@ -223,11 +274,13 @@ export function postArthurInferences(
   modelId: string,
   inferences: ArthurInference[],
   signal?: AbortSignal,
+  /** `inferences` already serialized (the JSON array), sent instead of serializing them again. */
+  body?: string,
 ): Promise<HttpResponse> {
   return session.request({
     method: "POST",
     path: `models/${encodeURIComponent(modelId)}/inferences`,
-    json: inferences,
+    ...(body === undefined ? { json: inferences } : { body }),
     // Each inference carries its key (`partner_inference_id`): a resend stores nothing twice.
     idempotent: true,
     ...(signal ? { signal } : {}),

@@ -190,6 +190,14 @@ export function createSpansBulkTransport(
     map: (record) => mapSpanToPromptLayer(record, { plTags }),
     async send(items, context) {
       const failures: VendorRecordFailure[] = [];
+      // UTF-8 takes at most 3 bytes per UTF-16 unit: when the whole batch fits by that bound, it is
+      // one request and no byte needs counting (the usual case: 100 spans of a few KB).
+      let upperBound = ENVELOPE_BYTES;
+      for (const item of items) upperBound += 3 * (item.json.length - 2) + 1;
+      if (upperBound <= maxRequestBytes) {
+        await post(items, context, failures);
+        return failures;
+      }
       // Cut the batch into requests of at most maxRequestBytes (the spans of one record stay together).
       let request: SpansItem[] = [];
       let requestBytes = ENVELOPE_BYTES;
@@ -237,8 +245,27 @@ function parseBody(text: string | undefined): unknown {
   }
 }
 
+/**
+ * `Buffer.byteLength` where the runtime has it (Node, Bun, Deno): it counts UTF-8 bytes in native
+ * code, ~10x fewer instructions than the loop below, which every record's JSON went through.
+ */
+const nativeByteLength = readNativeByteLength();
+
+function readNativeByteLength(): ((text: string) => number) | undefined {
+  const buffer = (globalThis as { Buffer?: { byteLength?: unknown } }).Buffer;
+  const byteLength = buffer?.byteLength;
+  if (typeof byteLength !== "function") return undefined;
+  return (text) => (byteLength as (text: string, encoding: string) => number).call(buffer, text, "utf8");
+}
+
 /** UTF-8 length of a string without encoding it. */
 export function utf8Length(text: string): number {
+  if (nativeByteLength) return nativeByteLength(text);
+  return utf8LengthByLoop(text);
+}
+
+/** UTF-8 length counted in JavaScript (runtimes without `Buffer`); a lone surrogate counts 3 bytes. */
+export function utf8LengthByLoop(text: string): number {
   let bytes = text.length;
   for (let index = 0; index < text.length; index++) {
     const code = text.charCodeAt(index);

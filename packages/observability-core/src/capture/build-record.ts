@@ -1,6 +1,7 @@
 import type { ChatMessage, LLMRunRecord, OutputCandidate, RecordOutput, RecordUsage } from "./llm-run-record";
 import { contentText, normalizeMessage } from "./normalize-message";
 import {
+  copyRunMetadata,
   isLangChainInternalKey,
   isLangChainInternalTag,
   isStreamedRun,
@@ -127,22 +128,12 @@ function buildRecord(
       responseMetadata.model,
       generations[0]?.generationInfo?.model_name,
     ) ?? firstString(llmOutput?.model_name, llmOutput?.modelName, llmOutput?.model);
-  const { name: modelName, responseName } = readModelName(params, runMetadata, answeredModel);
-  const provider = firstString(responseMetadata.model_provider, runMetadata.ls_provider);
-  if (isStreamedRun(params, state.streamed === true)) params.stream = true;
-
-  // Loops rather than a spread and Object.entries: 3x cheaper, and this runs for every record.
   const metadata: Record<string, unknown> = {};
-  const handlerMetadata = defaults.metadata;
-  for (const key in handlerMetadata) {
-    if (Object.hasOwn(handlerMetadata, key)) metadata[key] = handlerMetadata[key];
-  }
-  for (const key in runMetadata) {
-    if (!Object.hasOwn(runMetadata, key)) continue;
-    const value = runMetadata[key];
-    if (!isLangChainInternalKey(key, value)) metadata[key] = value;
-  }
-  const { userId, sessionId } = takeUserAndSession(metadata, runMetadata, defaults.metadata, defaults);
+  const facts = copyRunMetadata(metadata, defaults.metadata, runMetadata, isLangChainInternalKey);
+  const { name: modelName, responseName } = readModelName(params, facts.lsModelName, answeredModel);
+  const provider = firstString(responseMetadata.model_provider, facts.lsProvider);
+  if (isStreamedRun(params, state.streamed === true)) params.stream = true;
+  const { userId, sessionId } = takeUserAndSession(metadata, facts, defaults.metadata, defaults);
 
   const endTime = ending.endTime;
   const record: LLMRunRecord = {

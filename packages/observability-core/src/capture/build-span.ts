@@ -2,7 +2,12 @@ import type { RecordDefaults } from "./build-record";
 import { coerceToObject, convertDocuments, convertRunValue, parseToolInput } from "./convert-run-value";
 import type { LLMRunRecord } from "./llm-run-record";
 import { isLangGraphMetadataKey, readLangGraphMetadata } from "./read-langgraph-metadata";
-import { isLangChainInternalKey, isLangChainInternalTag, takeUserAndSession } from "./record-rules";
+import {
+  copyRunMetadata,
+  isLangChainInternalKey,
+  isLangChainInternalTag,
+  takeUserAndSession,
+} from "./record-rules";
 import type {
   RunSpanDocument,
   RunSpanEvent,
@@ -125,14 +130,9 @@ export function startSpanState(start: SpanStart, defaults: RecordDefaults): Span
   }
   state.tags = mergeTags(defaults.tags, start.tags);
   for (const tag of state.tags) size.chars += tag.length + 3;
-  const metadata: Record<string, unknown> = { ...defaults.metadata };
-  const runMetadata = start.metadata ?? {};
-  for (const key in runMetadata) {
-    if (Object.hasOwn(runMetadata, key) && !isInternalMetadataKey(key, runMetadata[key])) {
-      metadata[key] = runMetadata[key];
-    }
-  }
-  const { userId, sessionId } = takeUserAndSession(metadata, runMetadata, defaults.metadata, defaults);
+  const metadata: Record<string, unknown> = {};
+  const facts = copyRunMetadata(metadata, defaults.metadata, start.metadata ?? {}, isInternalMetadataKey);
+  const { userId, sessionId } = takeUserAndSession(metadata, facts, defaults.metadata, defaults);
   state.metadata = (toJsonSafe(metadata, maxChars, size) ?? {}) as Record<string, unknown>;
   if (userId) state.userId = userId;
   if (sessionId) state.sessionId = sessionId;

@@ -236,7 +236,7 @@ export function createVendorExporter<
         for (const item of items) failed.push({ ...failure, recordId: item.record.recordId });
         return { failed };
       }
-      if (Array.isArray(result)) {
+      if (Array.isArray(result) && result.length > 0) {
         const sent = new Set(items.map((item) => item.record.recordId));
         for (const entry of result as VendorRecordFailure[]) {
           if (!entry || typeof entry.recordId !== "string" || !sent.has(entry.recordId)) continue;

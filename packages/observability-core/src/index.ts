@@ -56,6 +56,7 @@ export {
   type VendorSendItem,
 } from "./export/create-vendor-exporter";
 export type { Exporter, ExporterContext, ExportResult, RecordFailure } from "./export/exporter";
+export { formatIsoTime } from "./export/format-iso-time";
 export {
   createHttpClient,
   type HttpClient,

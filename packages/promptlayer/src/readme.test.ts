@@ -259,7 +259,9 @@ describe("README.md", () => {
     expect(emulator.trackRequests).toHaveLength(1);
   });
 
-  test("6. the client: a registry template, raw and as a LangChain prompt", { timeout: 300_000 }, async () => {
+  test("6. the client: a registry template, raw and as a LangChain prompt", {
+    timeout: 300_000,
+  }, async () => {
     const result = await run(6);
     expect(result.stdout).toBe("example 1 completion\nTell me a joke about toasters.\n");
     expect(emulator.templateRequests.map((request) => request.body)).toEqual([

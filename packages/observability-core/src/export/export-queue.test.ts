@@ -558,7 +558,11 @@ describe("over real HTTP", () => {
     // The short timeout only where the sink hangs: an answer (the 401) must never race it.
     const cases = [
       { fault: { hangMs: Number.POSITIVE_INFINITY }, timeoutMs: 5000, expected: { failed: 0, unknown: 2 } },
-      { fault: { status: 401, body: { detail: "bad key" } }, timeoutMs: 60_000, expected: { failed: 2, unknown: 0 } },
+      {
+        fault: { status: 401, body: { detail: "bad key" } },
+        timeoutMs: 60_000,
+        expected: { failed: 2, unknown: 0 },
+      },
     ];
     for (const { fault, timeoutMs, expected } of cases) {
       const sink = await startSink();

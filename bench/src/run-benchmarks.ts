@@ -53,7 +53,7 @@ const settings = quick
     }
   : {
       cpu: { rounds: 11, callsPerRound: 400, warmupRounds: 2 },
-      latency: { calls: 5000, concurrency: 50, rounds: 5 },
+      latency: { calls: 10_000, concurrency: 50, rounds: 20 },
       outage: 100_000,
       largeOutage: 2000,
     };
@@ -300,12 +300,16 @@ async function latencySection(sink: Sink) {
     langfuseHandler(sink.url),
     langsmithHandler(sink.url),
   ];
-  const samples = new Map<string, number[]>(setups.map((setup) => [setup.name, []]));
+  // Latencies per variant and round: the p99 of each round, and its difference with the no-op
+  // handler's in the same round, so that a stall of the shared machine in one round (which moves
+  // the pooled p99 of every row by tens of ms) does not decide the figure; the pooled p99 is kept.
+  const samples = new Map<string, number[][]>(setups.map((setup) => [setup.name, []]));
   const model = createModel(20);
   for (let round = 0; round < rounds; round++) {
     for (const setup of setups) {
       let remaining = Math.ceil(calls / rounds);
-      const latencies = samples.get(setup.name)!;
+      const latencies: number[] = [];
+      samples.get(setup.name)!.push(latencies);
       await Promise.all(
         Array.from({ length: concurrency }, async () => {
           while (remaining > 0) {
@@ -319,30 +323,33 @@ async function latencySection(sink: Sink) {
       await setup.flush();
     }
   }
-  const noop = samples.get("no-op handler")!;
-  const noopP50 = percentile(noop, 0.5);
-  const noopP99 = percentile(noop, 0.99);
+  const noopRounds = samples.get("no-op handler")!;
+  const noopP50 = percentile(noopRounds.flat(), 0.5);
+  const noopRoundP99 = noopRounds.map((latencies) => percentile(latencies, 0.99));
   const rows = setups.map((setup) => {
-    const latencies = samples.get(setup.name)!;
-    const p50 = percentile(latencies, 0.5);
-    const p99 = percentile(latencies, 0.99);
+    const roundLatencies = samples.get(setup.name)!;
+    const roundP99 = roundLatencies.map((latencies) => percentile(latencies, 0.99));
+    const addedP99 = median(roundP99.map((p99, round) => p99 - noopRoundP99[round]!));
+    const p50 = percentile(roundLatencies.flat(), 0.5);
     const ours = setup.handler !== undefined;
     return {
       variant: setup.name,
       p50,
-      p99,
+      p99: median(roundP99),
+      pooledP99: percentile(roundLatencies.flat(), 0.99),
       addedP50: p50 - noopP50,
-      addedP99: p99 - noopP99,
-      met: ours ? p99 - noopP99 <= 1 : undefined,
+      addedP99,
+      met: ours ? addedP99 <= 1 : undefined,
     };
   });
   printTable(
-    `2. Caller-path latency (model with 20 ms latency, ${concurrency} concurrent callers, ${calls} calls; ms)`,
-    ["variant", "p50", "p99", "added p50", "added p99", "target ≤ 1 ms"],
+    `2. Caller-path latency (model with 20 ms latency, ${concurrency} concurrent callers, ${calls} calls in ${rounds} interleaved rounds; ms; p99 = median of the rounds' p99, added = median of the per-round differences with the no-op handler)`,
+    ["variant", "p50", "p99", "pooled p99", "added p50", "added p99", "target ≤ 1 ms"],
     rows.map((row) => [
       row.variant,
       row.p50,
       row.p99,
+      row.pooledP99,
       row.addedP50,
       row.addedP99,
       row.met === undefined ? "" : row.met ? "yes" : "NO",

@@ -230,6 +230,49 @@ describe("createVendorExporter", () => {
     expect(result2).toEqual({});
   });
 
+  it("gives the event loop a turn between slices of about 16 KB of JSON while it maps a large batch", async () => {
+    // What the callers' timers and I/O would see: an immediate queued by the first map call runs
+    // before the batch is sent, and no slice maps more than 16 KB of JSON without a turn.
+    const events: string[] = [];
+    const exporter = createVendorExporter<LLMRunRecord, AcmeEvent>({
+      name: "acme",
+      vendor: "Acme",
+      maxBatchSize: 100,
+      map(record) {
+        events.push("map");
+        setImmediate(() => events.push("turn"));
+        return { ...mapRecordToAcme(record), extra: "x".repeat(2000) };
+      },
+      async send() {
+        events.push("send");
+      },
+    });
+    const records = Array.from(
+      { length: 40 },
+      (_, index) =>
+        ({
+          recordId: `r${index}`,
+          input: { prompt: "p" },
+          output: { text: "o" },
+          model: {},
+          metadata: {},
+        }) as unknown as LLMRunRecord,
+    );
+    expect(await exporter.export(records, new AbortController().signal)).toEqual({});
+    const sendAt = events.indexOf("send");
+    expect(events.slice(0, sendAt).filter((event) => event === "map")).toHaveLength(40);
+    // Each record is ~2.1 KB of JSON: at most 8 maps (16 KB) run between two turns.
+    const runs = events
+      .slice(0, sendAt)
+      .join(" ")
+      .split(/(?:turn ?)+/)
+      .map((slice) => slice.trim().split(" ").filter(Boolean).length)
+      .filter((length) => length > 0);
+    expect(runs.length).toBeGreaterThanOrEqual(5);
+    expect(Math.max(...runs)).toBeLessThanOrEqual(8);
+    expect(events.slice(0, sendAt)).toContain("turn");
+  });
+
   it("wraps a non-ObservabilityError thrown by send (a transport bug) as a failure that is not retryable", async () => {
     const exporter = createVendorExporter<LLMRunRecord, AcmeEvent>({
       name: "acme",

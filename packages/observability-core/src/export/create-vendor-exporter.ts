@@ -5,6 +5,7 @@ import { ConfigurationError } from "../errors/configuration-error";
 import { ObservabilityError } from "../errors/observability-error";
 import type { DeliveryOutcome } from "../errors/vendor-api-error";
 import { redactSecrets } from "../http/redact-secrets";
+import { yieldToEventLoop } from "../runtime/yield-to-event-loop";
 import type { Exporter, ExporterContext, ExportResult, RecordFailure } from "./exporter";
 
 /** A record that failed to be delivered, as `send` reports it (records not listed were delivered). */
@@ -89,6 +90,12 @@ export interface VendorExporter<TRecord extends LLMRunRecord | RunSpanRecord = L
 }
 
 const MAX_WARNED = 256;
+
+/**
+ * JSON text (UTF-16 units) mapped and serialized between two yields to the event loop: about
+ * 0.3 ms of work on a slow core, so that export never holds the callers' timers and I/O for long.
+ */
+const YIELD_EVERY_JSON_UNITS = 16_384;
 
 /**
  * Builds a vendor exporter from a pure `map` and a `send` transport: each record is mapped and
@@ -219,10 +226,21 @@ export function createVendorExporter<
     async export(records, signal): Promise<ExportResult> {
       const failed: RecordFailure[] = [];
       const items: Array<VendorSendItem<TRecord, TWire>> = [];
+      let bytesSinceYield = 0;
       for (const record of records) {
         const mapped = mapOne(record);
-        if ("failure" in mapped) failed.push(mapped.failure);
-        else items.push(mapped.item);
+        if ("failure" in mapped) {
+          failed.push(mapped.failure);
+          continue;
+        }
+        items.push(mapped.item);
+        bytesSinceYield += mapped.item.json.length;
+        if (bytesSinceYield >= YIELD_EVERY_JSON_UNITS) {
+          // Mapping a full batch at once blocked the callers' event loop for milliseconds (their
+          // added p99): give it back between slices.
+          bytesSinceYield = 0;
+          await yieldToEventLoop();
+        }
       }
       if (items.length === 0) return failed.length > 0 ? { failed } : {};
       const sendContext: VendorSendContext = { signal, reportError, onRetry, runUserCallback };

@@ -71,9 +71,9 @@ function createSinkExporter(
   });
 }
 
-async function invokeMany(handler: ObservabilityCallbackHandler, count: number) {
+async function invokeMany(handler: ObservabilityCallbackHandler, count: number, firstIndex = 0) {
   const chat = model();
-  for (let index = 0; index < count; index++) {
+  for (let index = firstIndex; index < firstIndex + count; index++) {
     await expect(chat.invoke(`q${index}`, { callbacks: [handler] })).resolves.toBeDefined();
   }
 }
@@ -175,17 +175,24 @@ describe("export queue", () => {
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
+    let exportsStarted = 0;
     const exporter = createMemoryExporter({
       concurrency: 1,
       maxBatchSize: 1,
-      onExport: () => gate.then(() => undefined),
+      onExport: () => {
+        exportsStarted++;
+        return gate.then(() => undefined);
+      },
     });
     const handler = new ObservabilityCallbackHandler({
       exporters: [exporter],
       maxQueueSize: 5,
       flushIntervalMs: 60_000,
     });
-    await invokeMany(handler, 12);
+    await invokeMany(handler, 1);
+    // The first record is in flight (held by the gate) before the others queue up.
+    await vi.waitFor(() => expect(exportsStarted).toBe(1), { timeout: 5000 });
+    await invokeMany(handler, 11, 1);
     await vi.waitFor(() => expect(handler.stats().captured).toBe(12));
     release();
     const result = await handler.flush();

@@ -57,6 +57,7 @@ export {
 } from "./export/create-vendor-exporter";
 export type { Exporter, ExporterContext, ExportResult, RecordFailure } from "./export/exporter";
 export { formatIsoTime } from "./export/format-iso-time";
+export { utf8Length } from "./export/utf8-length";
 export {
   createHttpClient,
   type HttpClient,

@@ -333,18 +333,13 @@ export class PromptLayerClient {
   }
 
   /**
-   * One request the caller awaits. Core's HTTP client never lets a request in flight keep the process
-   * alive (right for background export); a client call is awaited by the user's code, so the process
-   * is held here until the answer comes (bounded by `timeoutMs` and `maxRetries`), or a script's
+   * One request the caller awaits. Core's HTTP client lets background export requests leave the
+   * process free to exit; a client call is awaited by the user's code, so it asks the client to hold
+   * the process until the answer comes (bounded by `timeoutMs` and `maxRetries`), or a script's
    * top-level `await promptlayer.templates.get(…)` could end before its answer.
    */
-  async #request(request: HttpRequest): Promise<HttpResponse> {
-    const hold = setInterval(() => {}, 60_000);
-    try {
-      return await this.#http.request(request);
-    } finally {
-      clearInterval(hold);
-    }
+  #request(request: HttpRequest): Promise<HttpResponse> {
+    return this.#http.request({ ...request, holdProcess: true });
   }
 
   /** POSTs to a tracking endpoint with `api_key` in the body (as PromptLayer's SDKs do). */

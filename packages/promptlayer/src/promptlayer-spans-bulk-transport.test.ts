@@ -11,7 +11,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import { toPromptLayerSpanId } from "./map-span-to-promptlayer";
 import type { PromptLayerSpan } from "./promptlayer-api";
 import { loadPromptLayerExporterSettings, type PromptLayerExporterOptions } from "./promptlayer-settings";
-import { createSpansBulkTransport, utf8Length, utf8LengthByLoop } from "./promptlayer-spans-bulk-transport";
+import { createSpansBulkTransport } from "./promptlayer-spans-bulk-transport";
 import {
   type PromptLayerEmulator,
   type PromptLayerEmulatorOptions,
@@ -287,25 +287,5 @@ describe("createSpansBulkTransport", () => {
     const [request] = spansBulkRequests(emulator);
     expect(request?.headers["x-api-key"]).toBe(API_KEY);
     expect(JSON.stringify(request?.body)).not.toContain(API_KEY);
-  });
-});
-
-describe("utf8Length", () => {
-  test("counts the UTF-8 bytes TextEncoder writes, natively and by the loop of runtimes without Buffer", () => {
-    const texts = [
-      "",
-      "plain ascii",
-      "é",
-      "€ 1,000",
-      "😀 emoji",
-      "mixed 日本語 and 😀😀",
-      "lone \ud800 high",
-      "lone \udc00 low",
-    ];
-    const encoder = new TextEncoder();
-    for (const text of texts) {
-      const expected = encoder.encode(text).length;
-      expect([text, utf8Length(text), utf8LengthByLoop(text)]).toEqual([text, expected, expected]);
-    }
   });
 });

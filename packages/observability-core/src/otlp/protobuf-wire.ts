@@ -1,4 +1,5 @@
 import { ObservabilityError } from "../errors/observability-error";
+import { utf8Length } from "../export/utf8-length";
 
 /** Protobuf wire types used by OTLP. */
 export const WireType = { VARINT: 0, FIXED64: 1, LENGTH_DELIMITED: 2, FIXED32: 5 } as const;
@@ -123,24 +124,6 @@ function varintSize(value: number): number {
     size++;
   }
   return size;
-}
-
-/** The UTF-8 byte length of a string (lone surrogates count as U+FFFD, as `TextEncoder` writes them). */
-function utf8Length(value: string): number {
-  let length = 0;
-  for (let index = 0; index < value.length; index++) {
-    const code = value.charCodeAt(index);
-    if (code < 0x80) length += 1;
-    else if (code < 0x800) length += 2;
-    else if (code >= 0xd800 && code <= 0xdbff && index + 1 < value.length) {
-      const next = value.charCodeAt(index + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        length += 4;
-        index++;
-      } else length += 3;
-    } else length += 3;
-  }
-  return length;
 }
 
 /** What `ProtobufReader` throws on a truncated or malformed message. */

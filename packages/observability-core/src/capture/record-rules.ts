@@ -109,37 +109,36 @@ export function copyRunMetadata(
         break;
       case "user_id":
         facts.userIdSnake = value;
-        facts.copiedIdKey = true;
         break;
       case "userId":
         facts.userIdCamel = value;
-        facts.copiedIdKey = true;
         break;
       case "session_id":
         facts.sessionIdSnake = value;
-        facts.copiedIdKey = true;
         break;
       case "sessionId":
         facts.sessionIdCamel = value;
-        facts.copiedIdKey = true;
         break;
       case "thread_id":
         facts.threadId = value;
-        facts.copiedIdKey = true;
         break;
     }
     if (!skip(key, value)) target[key] = value;
   }
+  // A run key holding `undefined` needs no delete either: `takeUserAndSession` deletes strings only.
+  facts.copiedIdKey ||=
+    facts.userIdSnake !== undefined ||
+    facts.userIdCamel !== undefined ||
+    facts.sessionIdSnake !== undefined ||
+    facts.sessionIdCamel !== undefined ||
+    facts.threadId !== undefined;
   return facts;
 }
 
+/** The handler's metadata is small and keeps its hidden class: a lookup in the key lists is cheap. */
 function isIdKey(key: string): boolean {
   return (
-    key === "user_id" ||
-    key === "userId" ||
-    key === "session_id" ||
-    key === "sessionId" ||
-    key === "thread_id"
+    (USER_ID_KEYS as readonly string[]).includes(key) || (SESSION_ID_KEYS as readonly string[]).includes(key)
   );
 }
 
